@@ -1,0 +1,1 @@
+"""One module per ``glassnet`` subcommand: ``register(subparsers)`` and ``run(args)``."""
