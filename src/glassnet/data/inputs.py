@@ -1,0 +1,234 @@
+"""Read the INPUT of ``glassnet predict``: rows of numbers (.npy, .csv) or one image.
+
+Why checks here: a model answers for any numbers it is given, so a wrong
+input gives a confident, wrong answer. :func:`load_inputs` insists on the
+number of features the model was trained with, on finite values, and, for
+models trained on images (pixels scaled to [0, 1]), on values in [0, 1]: a
+row of raw 0..255 pixels is an error that says to divide by 255, not a
+silently wrong prediction.
+
+An image file is turned into what the model saw in training: grayscale,
+resized (area average) to the model's image shape, scaled to [0, 1], and
+inverted when it looks like dark ink on a light background (MNIST is light
+ink on black). Reading images needs matplotlib (``pip install glassnet[plot]``).
+Note that MNIST digits are also centred and size-normalised; a photo of a
+digit predicts best when cropped to the digit with a small margin.
+
+>>> import numpy as np, os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "rows.csv")
+>>> _ = open(path, "w").write("a,b,c\\n0.5,1,0\\n0,0,1\\n")
+>>> load_inputs(path, 3)
+array([[0.5, 1. , 0. ],
+       [0. , 0. , 1. ]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+__all__ = ["IMAGE_SUFFIXES", "load_image", "load_inputs", "resize_area"]
+
+#: file name endings read as images (matplotlib reads PNG itself, the rest through Pillow)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pbm", ".bmp", ".gif", ".tif",
+                  ".tiff", ".webp")
+#: luminance weights (ITU-R BT.601) for RGB -> gray
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def load_inputs(
+    path: str | os.PathLike,
+    n_features: int,
+    image_shape: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Load ``path`` as float32 rows of ``n_features`` numbers, checked.
+
+    * ``.npy``: a numeric array (no pickles), shape (N, D) or (D,) for one
+      row; with ``image_shape`` also (N, rows, cols) or (rows, cols).
+    * ``.csv``: rows of comma-separated numbers; a first line that is not
+      numbers is taken as a header and skipped.
+    * an image (``.png``, ``.jpg``, ``.pgm``, ...) when ``image_shape`` is
+      given: one row, prepared as described in the module docstring.
+
+    With ``image_shape`` (a model trained on images) the values must lie in
+    [0, 1]. Every problem raises :class:`DataError` naming the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a .npy, .csv or image file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        rows = _load_npy(path)
+    elif suffix == ".csv":
+        rows = _load_csv(path)
+    elif suffix in IMAGE_SUFFIXES:
+        if image_shape is None:
+            raise DataError(
+                f"{path}: this model was not trained on images; give a .npy or .csv file of "
+                f"rows of {n_features} numbers"
+            )
+        return load_image(path, image_shape).reshape(1, -1)
+    else:
+        kinds = ".npy or .csv" + (" or an image (.png, .jpg, .pgm, ...)" if image_shape else "")
+        raise DataError(f"{path}: unsupported input file type {suffix or '(none)'!r}; "
+                        f"expected {kinds}")
+
+    if image_shape is not None and rows.ndim >= 2 and rows.shape[-2:] == tuple(image_shape):
+        rows = rows.reshape(-1, image_shape[0] * image_shape[1])  # (rows, cols) images
+    if rows.ndim == 1:
+        rows = rows.reshape(1, -1)
+    if rows.ndim != 2:
+        raise DataError(f"{path}: expected rows of {n_features} numbers (a 2-D array), got an "
+                        f"array of shape {rows.shape}")
+    if rows.shape[0] == 0:
+        raise DataError(f"{path}: holds no rows")
+    if rows.shape[1] != n_features:
+        image = f" ({image_shape[0]}x{image_shape[1]} pixels)" if image_shape else ""
+        raise DataError(f"{path}: rows have {rows.shape[1]} numbers; the model expects "
+                        f"{n_features}{image}")
+    if not np.all(np.isfinite(rows)):
+        r, c = np.argwhere(~np.isfinite(rows))[0]
+        raise DataError(f"{path}: value {rows[r, c]} in row {r}, column {c}; expected finite "
+                        "numbers")
+    rows = rows.astype(np.float32)
+    if image_shape is not None and (rows.min() < 0 or rows.max() > 1):
+        hint = " (pixels 0..255? divide by 255)" if rows.max() > 1 else ""
+        raise DataError(
+            f"{path}: values run from {rows.min():g} to {rows.max():g}; this model was "
+            f"trained on pixels scaled to [0, 1]{hint}"
+        )
+    return rows
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        rows = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise DataError(f"{path}: not a plain numeric .npy array ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read as .npy ({exc})") from None
+    if not isinstance(rows, np.ndarray):
+        raise DataError(f"{path}: expected a .npy array")
+    if rows.dtype.kind not in "biuf":
+        raise DataError(f"{path}: array of {rows.dtype}; expected numbers")
+    return rows.astype(np.float64, copy=False)
+
+
+def _numbers(line: str) -> bool:
+    try:
+        [float(field) for field in line.split(",")]
+    except ValueError:
+        return False
+    return True
+
+
+def _load_csv(path: Path) -> np.ndarray:
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read as a text .csv file ({exc})") from None
+    numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
+    if numbered and not _numbers(numbered[0][1]):
+        numbered = numbered[1:]  # a header
+    if not numbered:
+        raise DataError(f"{path}: holds no rows of numbers")
+    width = None
+    rows = []
+    for lineno, line in numbered:
+        try:
+            row = [float(field) for field in line.split(",")]
+        except ValueError:
+            raise DataError(f"{path}, line {lineno}: expected comma-separated numbers, got "
+                            f"{line[:60]!r}") from None
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            raise DataError(f"{path}, line {lineno}: {len(row)} numbers; the first row has "
+                            f"{width}")
+        rows.append(row)
+    return np.array(rows, dtype=np.float64)
+
+
+def load_image(path: str | os.PathLike, image_shape: tuple[int, int]) -> np.ndarray:
+    """Read an image as a float32 (rows, cols) array in [0, 1], light ink on dark, MNIST-style.
+
+    Color is converted to gray (transparent pixels count as white paper),
+    the image is resized to ``image_shape`` by :func:`resize_area`, and
+    inverted when its mean is above 0.5 (dark ink on light paper).
+    """
+    path = Path(path)
+    try:
+        import matplotlib.image as mpimg
+    except ImportError:
+        raise DataError(f"{path}: reading images needs matplotlib: pip install "
+                        "'glassnet[plot]'") from None
+    try:
+        img = np.asarray(mpimg.imread(path))
+    except Exception as exc:  # matplotlib/Pillow raise many types for a bad image
+        raise DataError(f"{path}: cannot read as an image ({type(exc).__name__}: {exc})") \
+            from None
+    if img.dtype.kind in "ui":
+        img = img.astype(np.float64) / np.iinfo(img.dtype).max
+    elif img.dtype.kind == "b":
+        img = img.astype(np.float64)
+    elif img.dtype.kind != "f":
+        raise DataError(f"{path}: unsupported pixel type {img.dtype}")
+    img = img.astype(np.float64, copy=False)
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        gray = img[..., :3] @ _LUMA
+        if img.shape[2] == 4:  # composite over white paper
+            alpha = img[..., 3]
+            gray = alpha * gray + (1 - alpha)
+    elif img.ndim == 3 and img.shape[2] in (1, 2):
+        gray = img[..., 0]
+        if img.shape[2] == 2:
+            gray = img[..., 1] * gray + (1 - img[..., 1])
+    elif img.ndim == 2:
+        gray = img
+    else:
+        raise DataError(f"{path}: unexpected image array of shape {img.shape}")
+    if gray.size == 0:
+        raise DataError(f"{path}: empty image")
+    if not np.all(np.isfinite(gray)):
+        raise DataError(f"{path}: image holds non-finite values")
+    gray = np.clip(gray, 0.0, 1.0)
+    small = resize_area(gray, image_shape)
+    if small.mean() > 0.5:
+        small = 1.0 - small
+    return small.astype(np.float32)
+
+
+def _area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) matrix: output cell i averages the input cells it overlaps, by overlap."""
+    edges = np.linspace(0.0, n_in, n_out + 1)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    cells = np.arange(n_in)[None, :]
+    overlap = np.clip(np.minimum(hi, cells + 1) - np.maximum(lo, cells), 0.0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def resize_area(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Resize a 2-D image to ``shape`` by area averaging (box filter), in NumPy.
+
+    Each output pixel is the mean of the input area it covers, partial
+    pixels weighted by overlap, so shrinking preserves total ink and the
+    mean. Enlarging repeats pixels (blending at the borders of cells).
+
+    >>> import numpy as np
+    >>> resize_area(np.array([[0., 1, 2, 3], [4, 5, 6, 7]]), (1, 2)).tolist()
+    [[2.5, 4.5]]
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise DataError(f"resize_area needs a 2-D image, got shape {image.shape}")
+    rows, cols = (int(s) for s in shape)
+    if rows < 1 or cols < 1:
+        raise DataError(f"image shape must be positive, got {tuple(shape)}")
+    return _area_weights(image.shape[0], rows) @ image @ _area_weights(image.shape[1], cols).T
