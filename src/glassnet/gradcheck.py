@@ -56,7 +56,7 @@ class GradCheckReport:
         return "\n".join(lines)
 
 
-def gradient_check(net: Any, X: Any, T: Any, *, h: float = 1e-6,
+def gradient_check(net: Any, X: Any, T: Any, *, h: float = 1e-5,
                    floor: float = 1e-4) -> GradCheckReport:
     """Compare ``net``'s backpropagated gradients with central differences on (X, T).
 
@@ -80,6 +80,7 @@ def gradient_check(net: Any, X: Any, T: Any, *, h: float = 1e-6,
         losses = net64.loss.value(out.a, T, out.z, out.activation)
         return float(losses.sum() if net64.reduction == "sum" else losses.mean())
 
+    floor = floor * max(1.0, abs(loss()))  # FD rounding error scales with |E|
     errors, where, analytic, numeric = {}, {}, {}, {}
     for name, param, grad in tensors:
         num = np.zeros_like(param)

@@ -24,7 +24,7 @@ Unlike Keras, the normal variants are not truncated.
 >>> import numpy as np
 >>> init = get_initializer("he_normal")
 >>> W = init((128, 784), np.random.default_rng(0), np.float32)
->>> W.dtype, W.shape, round(float(W.std()) * np.sqrt(784 / 2), 1)
+>>> W.dtype, W.shape, round(float(W.std() * np.sqrt(784 / 2)), 1)
 (dtype('float32'), (128, 784), 1.0)
 """
 
@@ -158,4 +158,6 @@ def get_initializer(spec: str | dict | Initializer | float | int) -> Initializer
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
             raise GlassnetError(f"initializer {key!r}: parameter {k!r} must be a finite number, "
                                 f"got {v!r}")
+        if k in ("std", "limit") and v < 0:
+            raise GlassnetError(f"initializer {key!r}: parameter {k!r} must be >= 0, got {v!r}")
     return Initializer(key, draw, **{k: float(v) for k, v in merged.items()})

@@ -96,6 +96,7 @@ class Trace:
         if net.layers[-1].a is None:
             raise GlassnetError("nothing to trace: run forward() (and backward()) first")
         rows = None if samples is None else np.asarray(samples, dtype=np.intp)
+        done = net.layers[-1].delta is not None  # backward() ran for this forward batch
         layers = []
         for layer in net.layers:
             layers.append(LayerTrace(
@@ -103,7 +104,8 @@ class Trace:
                 W=_copy(layer.W), b=_copy(layer.b), x=_copy(layer.x, rows),
                 z=_copy(layer.z, rows), a=_copy(layer.a, rows),
                 delta=_copy(layer.delta, rows),
-                grad_W=_copy(layer.grad_W), grad_b=_copy(layer.grad_b),
+                grad_W=_copy(layer.grad_W) if done else None,
+                grad_b=_copy(layer.grad_b) if done else None,
                 update_bias=layer.update_bias,
             ))
         losses = _copy(net.losses, rows)
