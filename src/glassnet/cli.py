@@ -23,6 +23,12 @@ from ._version import __version__
 #: subcommand name -> module under glassnet.commands
 COMMANDS: dict[str, str] = {
     "gradcheck": "gradcheck",
+    "explain": "explain",
+    "check": "check",
+    "train": "train",
+    "evaluate": "evaluate",
+    "predict": "predict",
+    "plot": "plot",
 }
 
 

@@ -1,0 +1,48 @@
+"""``glassnet predict``: the class and output probabilities for each input row."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "predict",
+        help="predict the class of each row of a .npy/.csv file, or of an image",
+        description="Print, for each input row, the predicted class and the probability of "
+                    "every class. INPUT is a .npy or .csv of rows scaled like the training "
+                    "data, or an image file for models trained on images (converted to "
+                    "grayscale, resized and scaled).",
+    )
+    p.add_argument("model", metavar="MODEL_DIR")
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from ..data import load_inputs
+    from ..model_io import load_model
+
+    model = load_model(args.model)
+    X = load_inputs(args.input, model.n_features, model.image_shape)
+    proba = model.predict_proba(X.astype(model.network.dtype, copy=False))
+    idx = proba.argmax(axis=1)
+    if model.task == "binary":  # the decision rule of training: p(positive) >= 0.5
+        idx = (proba[:, 1] >= 0.5).astype(int)
+    names = model.class_names
+    if args.format == "json":
+        rows = [{"row": i, "class": names[k], "index": int(k),
+                 "probabilities": {n: float(p) for n, p in zip(names, row, strict=True)}}
+                for i, (k, row) in enumerate(zip(idx, proba, strict=True))]
+        print(json.dumps({"classes": names, "predictions": rows}))
+        return 0
+    w = max(5, *(len(n) for n in names))
+    cw = max(8, *(len(n) + 1 for n in names))
+    print(f"{'row':>5}  {'class':<{w}}  " + "".join(f"{'p(' + n + ')':>{cw + 3}}"
+                                                     for n in names))
+    for i, (k, row) in enumerate(zip(idx, proba, strict=True)):
+        print(f"{i:>5}  {names[k]:<{w}}  " + "".join(f"{p:>{cw + 3}.4f}" for p in row))
+    return 0

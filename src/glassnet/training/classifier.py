@@ -1,0 +1,277 @@
+"""Classifier: a network plus what it takes to use it (class names, preprocessing, provenance).
+
+A bare :class:`~glassnet.Network` maps numbers to numbers. A classifier also
+knows which class each output means, what the inputs must look like (number
+of features, image shape, scaling), which dataset it came from and how it was
+trained; that is what ``glassnet predict`` needs, and what a model directory
+stores (see :mod:`glassnet.model_io`).
+
+Two classes make a binary task with one sigmoid output and binary
+cross-entropy (the second class is the positive one); more classes use a
+softmax output and cross-entropy. Both are the canonical pairs whose output
+delta is y − t.
+
+>>> import numpy as np
+>>> from glassnet.data import load_dataset
+>>> train = load_dataset("digits", "train", classes=[5, 6])
+>>> clf = Classifier.build(64, train.class_names, hidden=[32], seed=0)
+>>> h = clf.fit(train.X, train.y, epochs=5, batch_size=32, progress=False)
+>>> clf.network.sizes, clf.task, clf.predict_proba(train.X[:2]).shape
+([64, 32, 1], 'binary', (2, 2))
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._version import __version__
+from ..errors import GlassnetError
+from ..network import Network
+from .callbacks import Callback, EarlyStopping, ReduceLROnPlateau
+from .defaults import DEFAULTS, default_init, default_lr
+from .fit import EVAL_CHUNK, _as_inputs, fit, predict_labels, prepare_targets
+from .history import History
+
+__all__ = ["Classifier"]
+
+
+class Classifier:
+    """A trained (or trainable) classification network with its metadata.
+
+    Attributes: ``network``, ``class_names``, ``preprocessing`` (dict:
+    ``n_features``, ``image_shape``, ``scaling``), ``dataset`` (dict or None),
+    ``training`` (summary of the last fit, or None), ``history`` (History of
+    the last fit in this process, or None).
+    """
+
+    def __init__(self, network: Network, class_names: Sequence[Any], *,
+                 preprocessing: dict[str, Any] | None = None,
+                 dataset: dict[str, Any] | None = None,
+                 training: dict[str, Any] | None = None):
+        names = [str(c) for c in class_names]
+        if len(names) < 2:
+            raise GlassnetError(f"a classifier needs at least 2 classes, got {names}")
+        if len(set(names)) != len(names):
+            raise GlassnetError(f"class names must be distinct, got {names}")
+        expected = 1 if len(names) == 2 else len(names)
+        if network.n_outputs != expected:
+            raise GlassnetError(
+                f"{len(names)} classes need {expected} output unit(s), the network has "
+                f"{network.n_outputs}")
+        self.network = network
+        self.class_names = names
+        pre = {"n_features": network.n_inputs, "image_shape": None, "scaling": "none"}
+        pre.update(preprocessing or {})
+        if pre["n_features"] != network.n_inputs:
+            raise GlassnetError(f"preprocessing n_features {pre['n_features']} does not match "
+                                f"the network's {network.n_inputs} inputs")
+        if pre["image_shape"] is not None:
+            shape = [int(s) for s in pre["image_shape"]]
+            if len(shape) != 2 or shape[0] * shape[1] != network.n_inputs:
+                raise GlassnetError(f"image_shape {pre['image_shape']} does not hold "
+                                    f"{network.n_inputs} pixels")
+            pre["image_shape"] = shape
+        self.preprocessing = pre
+        self.dataset = dataset
+        self.training = training
+        self.history: History | None = None
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def build(
+        cls,
+        n_features: int,
+        class_names: Sequence[Any] | int,
+        *,
+        hidden: Sequence[int] = tuple(DEFAULTS["hidden"]),
+        activation: str = DEFAULTS["activation"],
+        init: str | dict | None = None,
+        dtype: str = DEFAULTS["dtype"],
+        seed: int | None = 0,
+        image_shape: Sequence[int] | None = None,
+        scaling: str = "none",
+        dataset: dict[str, Any] | None = None,
+    ) -> Classifier:
+        """A fresh network for ``class_names`` (or a number of classes) on ``n_features`` inputs.
+
+        ``init`` defaults to the initializer matched to ``activation`` (He for
+        ReLU, Glorot otherwise); biases start at 0; the loss is averaged over
+        each mini-batch (``reduction="mean"``).
+        """
+        if isinstance(class_names, (int, np.integer)) and not isinstance(class_names, bool):
+            class_names = [str(i) for i in range(int(class_names))]
+        names = [str(c) for c in class_names]
+        hidden = list(hidden)
+        for h in hidden:
+            if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
+                raise GlassnetError(f"hidden layer sizes must be positive integers, got {hidden}")
+        binary = len(names) == 2
+        act_name = activation if isinstance(activation, str) else getattr(activation, "name", "")
+        net = Network(
+            [int(n_features), *[int(h) for h in hidden], 1 if binary else len(names)],
+            [activation] * len(hidden) + ["sigmoid" if binary else "softmax"],
+            "binary_cross_entropy" if binary else "cross_entropy",
+            weights=init if init is not None else default_init(act_name),
+            biases=0.0, reduction="mean", dtype=dtype, seed=seed,
+        )
+        return cls(net, names, dataset=dataset, preprocessing={
+            "n_features": int(n_features),
+            "image_shape": list(image_shape) if image_shape is not None else None,
+            "scaling": scaling})
+
+    # ----------------------------------------------------------------- info
+    @property
+    def task(self) -> str:
+        return "binary" if len(self.class_names) == 2 else "multiclass"
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def n_features(self) -> int:
+        return self.network.n_inputs
+
+    @property
+    def image_shape(self) -> tuple[int, int] | None:
+        s = self.preprocessing.get("image_shape")
+        return None if s is None else (int(s[0]), int(s[1]))
+
+    def __repr__(self) -> str:
+        return (f"Classifier({self.network.sizes}, task={self.task!r}, "
+                f"classes={self.class_names!r})")
+
+    # ------------------------------------------------------------- training
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int = DEFAULTS["epochs"],
+        batch_size: int = DEFAULTS["batch_size"],
+        optimizer: Any = DEFAULTS["optimizer"],
+        lr: float | None = None,
+        validation_split: float = DEFAULTS["validation_split"],
+        validation_data: tuple[Any, Any] | None = None,
+        early_stopping: int | None = DEFAULTS["early_stopping"],
+        reduce_lr_patience: int | None = DEFAULTS["reduce_lr_patience"],
+        callbacks: Sequence[Callback] = (),
+        seed: int | None = 0,
+        progress: bool | Callback = True,
+    ) -> History:
+        """Train with the recommended loop: :func:`~glassnet.training.fit` plus the usual callbacks.
+
+        ``early_stopping`` is the patience on the validation loss (best weights
+        restored); 0 or None turns it off. ``reduce_lr_patience`` halves the
+        learning rate after that many epochs without validation improvement
+        (0 or None: off). Without validation data both are off.
+        """
+        from ..optimizers import Optimizer, get_optimizer
+
+        if isinstance(optimizer, Optimizer):
+            opt = optimizer
+            if lr is not None:
+                opt.lr = float(lr)
+        else:
+            name = optimizer.get("name") if isinstance(optimizer, dict) else optimizer
+            opt = get_optimizer(optimizer, **({"lr": lr if lr is not None else default_lr(name)}
+                                              if isinstance(name, str) else {}))
+        has_val = validation_data is not None or bool(validation_split)
+        cbs: list[Callback] = []
+        stopper = None
+        if early_stopping and has_val:
+            stopper = EarlyStopping("val_loss", patience=early_stopping,
+                                    restore_best_weights=True)
+            cbs.append(stopper)
+        if reduce_lr_patience and has_val:
+            cbs.append(ReduceLROnPlateau("val_loss", factor=0.5, patience=reduce_lr_patience))
+        cbs.extend(callbacks)
+        history = fit(self.network, X, y, epochs=epochs, batch_size=batch_size, optimizer=opt,
+                      validation_split=validation_split, validation_data=validation_data,
+                      callbacks=cbs, seed=seed, progress=progress)
+        self.history = history
+        self.training = {
+            "optimizer": opt.get_config() | {"lr": float(getattr(opt, "lr", 0.0))},
+            "initial_lr": float(lr) if lr is not None else (
+                default_lr(opt.name) if not isinstance(optimizer, Optimizer) else None),
+            "batch_size": int(batch_size),
+            "max_epochs": int(epochs),
+            "early_stopping": int(early_stopping or 0) if stopper else 0,
+            "reduce_lr_patience": int(reduce_lr_patience or 0) if has_val else 0,
+            "validation_split": float(validation_split) if validation_data is None else None,
+            "seed": history.params.get("seed"),
+            "n_train": history.params.get("n_train"),
+            "n_val": history.params.get("n_val"),
+            **history.summary(),
+        }
+        return history
+
+    # ----------------------------------------------------------- prediction
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, one column per class (for a pair: [1 − p, p])."""
+        out = self.network.predict(X)
+        if self.task == "binary":
+            p = out[:, 0]
+            return np.column_stack([1.0 - p, p])
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class indices 0..k−1 (for a pair: 1 when p >= 0.5)."""
+        return predict_labels(self.network.predict(X))
+
+    def predict_names(self, X: Any) -> list[str]:
+        return [self.class_names[i] for i in self.predict(X)]
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
+        """Metrics on a labelled set (see :func:`glassnet.metrics.classification_metrics`).
+
+        Computed from the whole set's confusion counts and per-sample losses;
+        ``loss`` is the mean per-sample loss.
+        """
+        from ..metrics import classification_metrics
+
+        net = self.network
+        X = _as_inputs(X, net, "X")
+        T, labels = prepare_targets(y, net, X.shape[0], "y")
+        if labels is None:
+            raise GlassnetError("evaluate needs class labels")
+        out_layer = net.layers[-1]
+        loss_sum = 0.0
+        pred = np.empty(X.shape[0], dtype=np.int64)
+        for i in range(0, X.shape[0], EVAL_CHUNK):
+            out = net._forward(X[i:i + EVAL_CHUNK])
+            loss_sum += float(net.loss.value(out, T[i:i + EVAL_CHUNK], out_layer.z,
+                                             out_layer.activation).sum())
+            pred[i:i + EVAL_CHUNK] = predict_labels(out)
+        return classification_metrics(labels, pred, self.n_classes,
+                                      class_names=self.class_names,
+                                      loss=loss_sum / X.shape[0])
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model directory (model.json + weights.npz), atomically."""
+        from ..model_io import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Classifier:
+        """Read and check a model directory written by :meth:`save`."""
+        from ..model_io import load_model
+
+        return load_model(path)
+
+    def describe(self) -> dict[str, Any]:
+        """The JSON-ready description that model.json holds (without the weights)."""
+        return {
+            "glassnet_version": __version__,
+            "task": self.task,
+            "class_names": list(self.class_names),
+            "preprocessing": dict(self.preprocessing),
+            "dataset": self.dataset,
+            "training": self.training,
+        }

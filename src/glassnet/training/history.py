@@ -1,0 +1,162 @@
+"""History: what happened in each epoch of a training run.
+
+One record per epoch, with exactly the fields the ``--history`` file holds:
+
+* ``epoch``        counted from 0;
+* ``loss``         the mean training loss over the epoch's samples (a running
+                   mean while the weights change, as Keras reports it);
+* ``val_loss``     mean loss on the validation set after the epoch (None
+                   without validation);
+* ``val_accuracy`` accuracy on the validation set after the epoch (None
+                   without validation, or for a regression target);
+* ``seconds``      wall time of the epoch's training passes (shuffling,
+                   forward, backward, updates); validation is excluded, so
+                   the number is comparable with a hand-written loop.
+
+Besides the records, a History says how the run ended: ``stop_reason``
+(``"completed"``, ``"early_stopping"``, ``"diverged"``, ``"callback"``),
+``best_epoch`` and ``restored_epoch`` (whose weights the network holds at the
+end, when they were restored).
+
+>>> h = History()
+>>> h.append({"epoch": 0, "loss": 0.5, "val_loss": 0.4, "val_accuracy": 0.9, "seconds": 1.0})
+>>> h["val_loss"], len(h)
+([0.4], 1)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import GlassnetError
+
+__all__ = ["History", "HISTORY_FIELDS"]
+
+#: the fields of one epoch record, in file order
+HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_accuracy", "seconds")
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN/inf: a diverged loss is written as null (documented)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class History:
+    """The per-epoch records of one ``fit`` call, plus how the run ended."""
+
+    def __init__(self, records: list[dict[str, Any]] | None = None):
+        self.records: list[dict[str, Any]] = list(records or [])
+        self.stop_reason: str = "completed"
+        self.message: str = ""
+        self.best_epoch: int | None = None
+        self.restored_epoch: int | None = None
+        self.params: dict[str, Any] = {}
+        #: indices of the rows ``fit`` held out for validation (not saved)
+        self.validation_indices: Any = None
+
+    # ------------------------------------------------------------ access
+    def append(self, record: dict[str, Any]) -> None:
+        self.records.append(dict(record))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.records)
+
+    def __getitem__(self, key: str) -> list[Any]:
+        """One column: ``history["val_loss"]`` is the list of every epoch's val_loss."""
+        if key not in HISTORY_FIELDS and not any(key in r for r in self.records):
+            raise KeyError(f"history has no field {key!r}; fields: {', '.join(HISTORY_FIELDS)}")
+        return [r.get(key) for r in self.records]
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.records)
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == "diverged"
+
+    @property
+    def total_seconds(self) -> float:
+        return float(sum(r.get("seconds") or 0.0 for r in self.records))
+
+    def __repr__(self) -> str:
+        last = self.records[-1] if self.records else {}
+        return (f"History(epochs={len(self)}, stop_reason={self.stop_reason!r}, "
+                f"best_epoch={self.best_epoch}, last={last})")
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary (stored in model.json's ``training`` section)."""
+        best = (self.records[self.best_epoch] if self.best_epoch is not None
+                and 0 <= self.best_epoch < len(self.records) else None)
+        return {
+            "epochs_run": len(self),
+            "stop_reason": self.stop_reason,
+            "message": self.message,
+            "best_epoch": self.best_epoch,
+            "restored_epoch": self.restored_epoch,
+            "best": {k: _clean(v) for k, v in best.items()} if best else None,
+            "seconds": round(self.total_seconds, 3),
+            "history": self.to_records(),
+        }
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The records with exactly HISTORY_FIELDS, non-finite numbers as None."""
+        return [{k: _clean(r.get(k)) for k in HISTORY_FIELDS} for r in self.records]
+
+    # -------------------------------------------------------------- files
+    def write_jsonl(self, path: str | os.PathLike) -> Path:
+        """Write one JSON object per epoch (JSON Lines); NaN/inf become null."""
+        path = Path(path)
+        if path.is_dir():
+            raise GlassnetError(f"--history {path}: is a directory, expected a file name")
+        if path.parent and not path.parent.exists():
+            raise GlassnetError(f"--history {path}: folder {path.parent} does not exist")
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for rec in self.to_records():
+                f.write(json.dumps(rec) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def read_jsonl(cls, path: str | os.PathLike) -> History:
+        """Read a ``--history`` file back, checking every line."""
+        path = Path(path)
+        if not path.is_file():
+            raise GlassnetError(f"history file {path}: no such file")
+        history = cls()
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise GlassnetError(f"history file {path}, line {lineno}: not JSON: {exc}") \
+                        from None
+                if not isinstance(rec, dict) or "epoch" not in rec or "loss" not in rec:
+                    raise GlassnetError(f"history file {path}, line {lineno}: expected an object "
+                                        f"with keys {', '.join(HISTORY_FIELDS)}")
+                for key in HISTORY_FIELDS:
+                    v = rec.get(key)
+                    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                        raise GlassnetError(f"history file {path}, line {lineno}: {key} must be "
+                                            f"a number or null, got {v!r}")
+                history.append({k: rec.get(k) for k in HISTORY_FIELDS})
+        if not history.records:
+            raise GlassnetError(f"history file {path}: no epochs in it")
+        return history
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]]) -> History:
+        return cls([{k: r.get(k) for k in HISTORY_FIELDS} for r in records])
