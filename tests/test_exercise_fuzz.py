@@ -18,7 +18,7 @@ import tempfile
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from glassnet.cli import main
@@ -232,9 +232,16 @@ def valid_exercises(draw: st.DrawFn) -> dict[str, Any]:
 def test_every_renderer_handles_random_valid_exercises(doc):
     import xml.etree.ElementTree as ET
 
+    from glassnet.errors import GlassnetError
     from glassnet.exercise import parse_exercise, solve
 
-    sol = solve(parse_exercise(doc))
+    try:
+        sol = solve(parse_exercise(doc))
+    except GlassnetError as exc:
+        # a learning rate of 1 can make a random network diverge past float64 within a few
+        # updates; the solver refuses that with a clear message, which is the right outcome
+        assert "not finite" in str(exc), exc
+        assume(False)
     d = json.loads(sol.to_json())
     assert len(d["updates"]) == len(sol.updates) and ("query" in d) == ("query" in doc)
     assert "Conventions" in sol.to_text() and "Conventions" in sol.to_text(decimals=2)

@@ -163,7 +163,7 @@ def run_updates(net: Any, X: Any, T: Any, *, lr: float, mode: str = "sgd", epoch
             layers = tuple(
                 LayerTrace(**{**lt.__dict__, "W_after": _copy(layer.W),
                               "b_after": _copy(layer.b)})
-                for lt, layer in zip(before.layers, net.layers)
+                for lt, layer in zip(before.layers, net.layers, strict=True)
             )
             updates.append(Update(
                 layers=layers, targets=before.targets, loss=before.loss, losses=before.losses,

@@ -55,5 +55,6 @@ def run(args: argparse.Namespace) -> int:
     print(net)
     print(report)
     ok = report.ok(args.tol)
-    print(f"{'ok' if ok else 'FAILED'}: worst error {report.max_error:.3e} (tolerance {args.tol:g})")
+    verdict = "ok" if ok else "FAILED"
+    print(f"{verdict}: worst error {report.max_error:.3e} (tolerance {args.tol:g})")
     return 0 if ok else 1
