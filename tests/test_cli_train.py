@@ -168,6 +168,12 @@ BAD_TRAIN = [
     (["--early-stopping", "3", "--validation-split", "0"], "validation"),
     (["--seed", "-2"], "--seed"),
     (["--history", "/nonexistent-folder/h.jsonl"], "--history"),
+    (["--augment", "rotate:10"], "unknown augmentation"),
+    (["--augment", "shift:x"], "shift:N"),
+    (["--augment", "shift:-1"], "shift:N"),
+    (["--augment", "shift:8"], "out of view"),  # digits are 8x8
+    (["--lr-schedule", "cosine"], "invalid choice"),
+    (["--lr-schedule", "plateau", "--validation-split", "0"], "validation"),
 ]
 
 
@@ -275,3 +281,52 @@ def test_subprocess_end_to_end(tmp_path):
                        text=True, env=env, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("glassnet: error: model")
     assert "Traceback" not in r.stderr
+
+
+def test_augment_and_lr_schedule_are_recorded(tmp_path, capsys):
+    code, _, err = run(["train", "--classes", "0,1", "--hidden", "8", "--epochs", "4",
+                        "--augment", "shift:1", "--out", tmp_path / "m"], capsys)
+    assert code == 0, err
+    assert "augment shift:1" in err  # the progress header says so
+    training = json.loads((tmp_path / "m" / "model.json").read_text())["training"]
+    assert training["augment"] == "shift:1"
+    assert training["lr_schedule"] == {"name": "step", "milestones": [2, 3], "factor": 0.3}
+    code, _, err = run(["train", "--classes", "0,1", "--hidden", "8", "--epochs", "3",
+                        "--augment", "none", "--lr-schedule", "plateau", "--quiet",
+                        "--out", tmp_path / "p"], capsys)
+    assert code == 0, err
+    training = json.loads((tmp_path / "p" / "model.json").read_text())["training"]
+    assert training["augment"] is None and training["reduce_lr_patience"] == 2
+    assert training["lr_schedule"] == {"name": "plateau", "patience": 2, "factor": 0.5}
+
+
+def test_default_augmentation_follows_the_dataset(tmp_path, capsys):
+    from glassnet.training import recommended
+
+    code, _, err = run(["train", "--classes", "0,1", "--hidden", "8", "--epochs", "1",
+                        "--quiet", "--out", tmp_path / "m"], capsys)
+    assert code == 0, err
+    training = json.loads((tmp_path / "m" / "model.json").read_text())["training"]
+    expected = recommended("digits")["augment"]
+    assert training["augment"] == (None if expected == "none" else expected)
+    assert recommended("mnist")["augment"].startswith("shift:")
+
+
+def test_augment_shift_needs_images(tmp_path, capsys, monkeypatch):
+    """Data without an image shape cannot be shifted: one clear error, exit 2, no model."""
+    import dataclasses
+
+    import glassnet.data
+
+    real = glassnet.data.load_dataset
+
+    def no_images(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), image_shape=None)
+
+    monkeypatch.setattr(glassnet.data, "load_dataset", no_images)
+    code, _, err = run(["train", "--classes", "0,1", "--epochs", "1", "--quiet",
+                        "--augment", "shift:2", "--out", tmp_path / "m"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith("glassnet: error: --augment shift:2") and "image shape" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m").exists()

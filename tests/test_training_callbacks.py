@@ -1,4 +1,4 @@
-"""EarlyStopping and ReduceLROnPlateau semantics: patience, min_delta, mode, restoring weights."""
+"""EarlyStopping, ReduceLROnPlateau and StepDecay semantics: patience, min_delta, mode, weights."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from glassnet import SGD, Network
 from glassnet.errors import GlassnetError
-from glassnet.training import Callback, EarlyStopping, ReduceLROnPlateau, fit
+from glassnet.training import Callback, EarlyStopping, ReduceLROnPlateau, StepDecay, fit
 from glassnet.training.callbacks import FitState
 
 
@@ -161,3 +161,80 @@ def test_reduce_lr_on_plateau():
     # stalls at epochs 1-2 -> 0.05; improvement at 3; stalls 4-5 -> 0.025; 6-7 -> 0.02 (floor)
     assert [lr for _, lr in cb.reductions] == [0.05, 0.025, 0.02]
     assert state.optimizer.lr == 0.02
+
+
+class LrLog(Callback):
+    """Records the learning rate each epoch trains with."""
+
+    def __init__(self):
+        self.lrs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.lrs.append(self.state.optimizer.lr)
+
+
+def test_step_decay_multiplies_lr_when_milestone_epochs_begin():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
+    decay, log = StepDecay([2, 4], factor=0.5), LrLog()
+    fit(make_net(), X, y, epochs=6, batch_size=10, optimizer=SGD(lr=0.8),
+        callbacks=[decay, log], progress=False)
+    assert log.lrs == [0.8, 0.8, 0.4, 0.4, 0.2, 0.2]
+    assert decay.reductions == [(2, 0.4), (4, 0.2)]
+
+
+def test_step_decay_at_fractions_and_bad_input():
+    assert StepDecay.at_fractions(40, (0.5, 0.75)).milestones == [20, 30]
+    assert StepDecay.at_fractions(30, (0.75, 0.5), 0.1).milestones == [15, 22]
+    assert StepDecay.at_fractions(1, (0.25,)).milestones == []  # no epoch to start later
+    for bad in ([0], [1.5], [True]):
+        with pytest.raises(GlassnetError, match="milestones"):
+            StepDecay(bad)
+    for factor in (0, 1, 1.5, -0.3):
+        with pytest.raises(GlassnetError, match="factor"):
+            StepDecay([3], factor)
+    with pytest.raises(GlassnetError, match="fractions"):
+        StepDecay.at_fractions(10, (1.5,))
+
+
+@pytest.mark.parametrize("schedule, patience, expected", [
+    (None, None, ("step", 0)),  # the recommendation
+    (None, 3, ("plateau", 3)),  # how older callers asked for the plateau schedule
+    (None, 0, ("none", 0)),
+    ("plateau", None, ("plateau", 2)),
+    ("none", None, ("none", 0)),
+    ("step", 0, ("step", 0)),
+])
+def test_classifier_lr_schedule_resolution(schedule, patience, expected):
+    from glassnet.training.classifier import _lr_schedule
+
+    assert _lr_schedule(schedule, patience) == expected
+
+
+@pytest.mark.parametrize("schedule, patience, match", [
+    ("step", 2, "only to lr_schedule='plateau'"),
+    ("plateau", 0, "needs reduce_lr_patience"),
+    ("cosine", None, "unknown learning-rate schedule 'cosine'"),
+    (None, -1, "reduce_lr_patience"),
+])
+def test_classifier_lr_schedule_errors(schedule, patience, match):
+    from glassnet.training.classifier import _lr_schedule
+
+    with pytest.raises(GlassnetError, match=match):
+        _lr_schedule(schedule, patience)
+
+
+def test_classifier_fit_uses_the_step_schedule_by_default():
+    from glassnet.training import Classifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, 60)
+    clf = Classifier.build(3, 2, hidden=[4])
+    log = LrLog()
+    clf.fit(X, y, epochs=8, lr=0.01, callbacks=[log], progress=False)
+    assert log.lrs == pytest.approx([0.01] * 4 + [0.003] * 2 + [0.0009] * 2)
+    assert clf.training["lr_schedule"] == {"name": "step", "milestones": [4, 6], "factor": 0.3}
+    clf = Classifier.build(3, 2, hidden=[4])
+    clf.fit(X, y, epochs=3, reduce_lr_patience=2, progress=False)  # the older way: plateau
+    assert clf.training["lr_schedule"]["name"] == "plateau"
+    assert clf.training["reduce_lr_patience"] == 2

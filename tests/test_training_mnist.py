@@ -64,3 +64,21 @@ def test_five_versus_six_from_400_images():
     clf.fit(X, y, epochs=15, batch_size=32, progress=False)
     m = clf.evaluate(Xt, yt)
     assert m["accuracy"] > 0.95 and m["average"] == "binary"
+
+
+def test_random_shift_on_real_digits_keeps_the_ink_and_trains():
+    """MNIST digits sit inside a blank margin: a 2-pixel shift moves ink, it hardly loses any."""
+    from glassnet.training import RandomShift
+
+    ds, X, y = sample("train", 400, classes=[5, 6])
+    shifted = X.copy()
+    RandomShift(2, (28, 28))(shifted, np.random.default_rng(0))
+    moved = np.mean(np.any(shifted != X, axis=1))
+    kept = shifted.sum(axis=1) / X.sum(axis=1)
+    assert moved > 0.9  # 1 in 25 offsets is (0, 0)
+    assert kept.min() > 0.9 and np.median(kept) == 1.0
+    _, Xt, yt = sample("test", 400, classes=[5, 6])
+    clf = Classifier.build(784, ds.class_names, hidden=[32], seed=0, image_shape=[28, 28])
+    h = clf.fit(X, y, epochs=15, batch_size=32, augment="shift:2", progress=False)
+    assert h.params["augment"] == "shift:2" and clf.training["augment"] == "shift:2"
+    assert clf.evaluate(Xt, yt)["accuracy"] > 0.95

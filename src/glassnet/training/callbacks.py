@@ -33,7 +33,8 @@ import numpy as np
 
 from ..errors import GlassnetError
 
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "ReduceLROnPlateau", "FitState"]
+__all__ = ["Callback", "CallbackList", "EarlyStopping", "ReduceLROnPlateau", "StepDecay",
+           "FitState"]
 
 
 @dataclass
@@ -295,3 +296,53 @@ class ReduceLROnPlateau(_Monitor):
                 opt.lr = new_lr
                 self.reductions.append((epoch, new_lr))
             self.wait = 0
+
+
+class StepDecay(Callback):
+    """Multiply the learning rate by ``factor`` when given epochs begin (a fixed schedule).
+
+    ``milestones`` are epoch numbers (from 0): the learning rate is multiplied
+    by ``factor`` just before each of them starts. ``StepDecay([15, 22], 0.3)``
+    trains epochs 0–14 at lr, 15–21 at 0.3·lr and 22 on at 0.09·lr.
+
+    Why a fixed schedule: with data augmentation the validation loss keeps
+    creeping down for many epochs, noisily, and a plateau detector
+    (:class:`ReduceLROnPlateau`) fires at random moments of that noise; a
+    schedule tied to the run's length does the same thing every time. Use
+    :meth:`at_fractions` to place the steps at fractions of the run.
+
+    >>> StepDecay.at_fractions(30, (0.5, 0.75), 0.3).milestones
+    [15, 22]
+    """
+
+    def __init__(self, milestones: Iterable[int], factor: float = 0.3):
+        ms = list(milestones)
+        if any(isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1 for m in ms):
+            raise GlassnetError(f"milestones must be epoch numbers >= 1, got {ms!r}")
+        if not (isinstance(factor, (int, float)) and not isinstance(factor, bool)
+                and 0 < factor < 1):
+            raise GlassnetError(f"factor must be a number in (0, 1), got {factor!r}")
+        self.milestones = sorted({int(m) for m in ms})
+        self.factor = float(factor)
+        self.reductions: list[tuple[int, float]] = []
+
+    @classmethod
+    def at_fractions(cls, epochs: int, fractions: Iterable[float],
+                     factor: float = 0.3) -> StepDecay:
+        """Milestones at ``round(f * epochs)`` for each fraction f in (0, 1)."""
+        fr = list(fractions)
+        if any(not (isinstance(f, (int, float)) and 0 < f < 1) for f in fr):
+            raise GlassnetError(f"fractions must be numbers in (0, 1), got {fr!r}")
+        return cls([m for m in (int(round(f * epochs)) for f in fr) if m >= 1], factor)
+
+    def on_train_begin(self, logs=None):
+        self.reductions = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch in self.milestones:
+            opt = self.state.optimizer
+            opt.lr = opt.lr * self.factor
+            self.reductions.append((epoch, opt.lr))
+
+    def __repr__(self) -> str:
+        return f"StepDecay(milestones={self.milestones}, factor={self.factor})"

@@ -23,20 +23,48 @@ delta is y − t.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .._version import __version__
-from ..errors import GlassnetError
+from ..errors import GlassnetError, unknown_name
 from ..network import Network
-from .callbacks import Callback, EarlyStopping, ReduceLROnPlateau
+from .augment import parse_augment
+from .callbacks import Callback, EarlyStopping, ReduceLROnPlateau, StepDecay
 from .defaults import DEFAULTS, default_init, default_lr
 from .fit import EVAL_CHUNK, _as_inputs, fit, predict_labels, prepare_targets
 from .history import History
 
 __all__ = ["Classifier"]
+
+#: what ReduceLROnPlateau multiplies the learning rate by (lr_schedule="plateau")
+PLATEAU_FACTOR = 0.5
+#: the learning-rate schedules Classifier.fit (and ``glassnet train --lr-schedule``) knows
+LR_SCHEDULES = ("step", "plateau", "none")
+
+
+def _lr_schedule(name: str | None, patience: int | None) -> tuple[str, int]:
+    """Resolve (lr_schedule, reduce_lr_patience) to a schedule name and a plateau patience."""
+    if patience is not None and (isinstance(patience, bool)
+                                 or not isinstance(patience, (int, np.integer)) or patience < 0):
+        raise GlassnetError(f"reduce_lr_patience must be an integer >= 0, got {patience!r}")
+    if name is None:
+        if patience is None:
+            name = DEFAULTS["lr_schedule"]
+        else:
+            name = "plateau" if patience > 0 else "none"
+    if name not in LR_SCHEDULES:
+        raise unknown_name("learning-rate schedule", name, LR_SCHEDULES)
+    if name == "plateau":
+        if patience == 0:
+            raise GlassnetError("lr_schedule 'plateau' needs reduce_lr_patience >= 1")
+        return name, int(patience or DEFAULTS["reduce_lr_patience"])
+    if patience:
+        raise GlassnetError(f"reduce_lr_patience={patience} applies only to "
+                            f"lr_schedule='plateau', not {name!r}")
+    return name, 0
 
 
 class Classifier:
@@ -158,17 +186,34 @@ class Classifier:
         validation_split: float = DEFAULTS["validation_split"],
         validation_data: tuple[Any, Any] | None = None,
         early_stopping: int | None = DEFAULTS["early_stopping"],
-        reduce_lr_patience: int | None = DEFAULTS["reduce_lr_patience"],
+        reduce_lr_patience: int | None = None,
+        lr_schedule: str | None = None,
         callbacks: Sequence[Callback] = (),
         seed: int | None = 0,
         progress: bool | Callback = True,
+        augment: str | Callable[..., Any] | None = None,
     ) -> History:
         """Train with the recommended loop: :func:`~glassnet.training.fit` plus the usual callbacks.
 
         ``early_stopping`` is the patience on the validation loss (best weights
-        restored); 0 or None turns it off. ``reduce_lr_patience`` halves the
-        learning rate after that many epochs without validation improvement
-        (0 or None: off). Without validation data both are off.
+        restored); 0 or None turns it off (and it is off without validation data).
+
+        ``lr_schedule`` changes the learning rate during the run:
+
+        * ``"step"`` (the recommendation): multiply it by 0.3 when 50 % and
+          again when 75 % of ``epochs`` have passed (:class:`StepDecay`);
+        * ``"plateau"``: halve it after ``reduce_lr_patience`` (default 2)
+          epochs without validation improvement (:class:`ReduceLROnPlateau`;
+          off without validation data);
+        * ``"none"``: keep it.
+
+        Left at None it is the recommended ``"step"``, unless
+        ``reduce_lr_patience`` is given: then a positive patience means
+        ``"plateau"`` and 0 means ``"none"`` (how this method behaved before
+        the step schedule became the recommendation).
+        ``augment`` is ``"none"``, ``"shift:N"`` (a :class:`RandomShift` of up
+        to N pixels, which needs the classifier's ``image_shape``) or any
+        callable ``augment(x_batch, rng)``; only training batches are augmented.
         """
         from ..optimizers import Optimizer, get_optimizer
 
@@ -187,12 +232,22 @@ class Classifier:
             stopper = EarlyStopping("val_loss", patience=early_stopping,
                                     restore_best_weights=True)
             cbs.append(stopper)
-        if reduce_lr_patience and has_val:
-            cbs.append(ReduceLROnPlateau("val_loss", factor=0.5, patience=reduce_lr_patience))
+        schedule, patience = _lr_schedule(lr_schedule, reduce_lr_patience)
+        schedule_info: dict[str, Any] | None = None
+        if schedule == "plateau" and has_val:
+            cbs.append(ReduceLROnPlateau("val_loss", factor=PLATEAU_FACTOR, patience=patience))
+            schedule_info = {"name": "plateau", "patience": patience, "factor": PLATEAU_FACTOR}
+        elif schedule == "step":
+            decay = StepDecay.at_fractions(epochs, DEFAULTS["lr_steps"], DEFAULTS["lr_step_factor"])
+            cbs.append(decay)
+            schedule_info = {"name": "step", "milestones": decay.milestones,
+                             "factor": decay.factor}
         cbs.extend(callbacks)
+        if isinstance(augment, str):
+            augment = parse_augment(augment, self.image_shape, what="augment")
         history = fit(self.network, X, y, epochs=epochs, batch_size=batch_size, optimizer=opt,
                       validation_split=validation_split, validation_data=validation_data,
-                      callbacks=cbs, seed=seed, progress=progress)
+                      callbacks=cbs, seed=seed, progress=progress, augment=augment)
         self.history = history
         self.training = {
             "optimizer": opt.get_config() | {"lr": float(getattr(opt, "lr", 0.0))},
@@ -201,8 +256,10 @@ class Classifier:
             "batch_size": int(batch_size),
             "max_epochs": int(epochs),
             "early_stopping": int(early_stopping or 0) if stopper else 0,
-            "reduce_lr_patience": int(reduce_lr_patience or 0) if has_val else 0,
+            "reduce_lr_patience": patience if schedule_info and schedule == "plateau" else 0,
+            "lr_schedule": schedule_info,
             "validation_split": float(validation_split) if validation_data is None else None,
+            "augment": history.params.get("augment"),
             "seed": history.params.get("seed"),
             "n_train": history.params.get("n_train"),
             "n_val": history.params.get("n_val"),

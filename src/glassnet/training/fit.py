@@ -6,7 +6,9 @@ dtypes, finiteness, labels); then each epoch
 1. shuffles the training rows by index with a seeded ``numpy.random.Generator``;
 2. gathers each batch into preallocated buffers with
    ``np.take(X, idx, axis=0, out=buffer)`` (no per-batch allocation, and the
-   dataset itself is never copied);
+   dataset itself is never copied), and, when an ``augment`` callable is
+   given (e.g. :class:`~glassnet.training.RandomShift`), lets it change the
+   batch in place with its own seeded Generator (validation data never is);
 3. calls the network's own ``_forward``, ``_backward`` and the optimizer's
    ``step``: the same three calls an exercise's trace shows, with no Python
    loop over samples;
@@ -35,7 +37,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,7 @@ import numpy as np
 from ..errors import GlassnetError, NonFiniteError, ShapeError
 from ..network import Network
 from ..optimizers import Optimizer, get_optimizer
+from .augment import describe_augment
 from .callbacks import Callback, CallbackList, FitState
 from .history import History
 from .progress import make_progress
@@ -209,6 +212,7 @@ def fit(
     seed: int | None = 0,
     shuffle: bool = True,
     progress: bool | Callback = True,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray | None] | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent; return the :class:`History`.
 
@@ -238,6 +242,13 @@ def fit(
     progress:
         True: one line per epoch on stderr (and a bar on a terminal for long
         epochs); False: silent; or a Callback of your own.
+    augment:
+        Optional ``augment(x_batch, rng)``, called on every gathered training
+        batch (never on validation data) just before the forward pass, with a
+        Generator of its own seeded from ``seed`` (``default_rng([seed, 3])``).
+        It changes ``x_batch`` in place and returns None, or returns an array
+        of the same shape. E.g. :class:`~glassnet.training.RandomShift`. None
+        (default) costs nothing.
 
     Returns
     -------
@@ -258,6 +269,9 @@ def fit(
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
     seed = _check_int("seed", seed, 0)
+    if augment is not None and not callable(augment):
+        raise GlassnetError(f"augment must be a callable augment(x_batch, rng) or None, "
+                            f"got {augment!r}")
 
     X = _as_inputs(X, net, "X")
     T, labels = prepare_targets(y, net, X.shape[0], "y")
@@ -292,7 +306,7 @@ def fit(
         "epochs": epochs, "batch_size": batch_size, "n_train": n_train,
         "n_val": 0 if not has_val else int(X_val.shape[0]), "n_batches": n_batches,
         "metrics": metrics, "seed": seed, "architecture": _architecture(net),
-        "optimizer": repr(opt),
+        "optimizer": repr(opt), "augment": describe_augment(augment),
     }
     history.params = dict(state.params)
     history.validation_indices = val_idx  # rows of X held out (None: none, or validation_data)
@@ -309,6 +323,7 @@ def fit(
                                                   np.empty((last, K), net.dtype))
     mean = net.reduction == "mean"
     shuffle_rng = np.random.default_rng([seed, 1])
+    augment_rng = np.random.default_rng([seed, 3])  # its own stream: shuffling is unchanged
     monitor = "val_loss" if has_val else "loss"
     best_value, best_epoch = math.inf, None
     best_weights = net.get_weights()  # the weights to fall back on if training diverges
@@ -329,6 +344,8 @@ def fit(
                 xv, tv = (xb, tb) if idx.shape[0] == batch_size else (xl, tl)
                 np.take(X, idx, axis=0, out=xv, mode="clip")  # "clip": no internal buffering
                 np.take(T, idx, axis=0, out=tv, mode="clip")
+                if augment is not None:
+                    _augment_batch(augment, xv, augment_rng)
                 if batch_hooks:
                     every.on_batch_begin(b, {"size": idx.shape[0]})
                 net._forward(xv)
@@ -380,6 +397,18 @@ def fit(
     if diverged_at is not None:
         warnings.warn(history.message, DivergenceWarning, stacklevel=2)
     return history
+
+
+def _augment_batch(augment: Callable, xv: np.ndarray, rng: np.random.Generator) -> None:
+    """Run ``augment`` on the batch buffer; a returned array is copied back into it."""
+    out = augment(xv, rng)
+    if out is None or out is xv:
+        return
+    out = np.asarray(out)
+    if out.shape != xv.shape:
+        raise ShapeError(f"augment {describe_augment(augment)} returned shape "
+                         f"{tuple(out.shape)} for a batch of shape {tuple(xv.shape)}")
+    np.copyto(xv, out, casting="same_kind")
 
 
 def _end_message(history: History, state: FitState, diverged_at: tuple | None, monitor: str,

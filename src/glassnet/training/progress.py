@@ -56,7 +56,9 @@ class EpochProgress(Callback):
         val = f", validating on {p['n_val']}" if p.get("n_val") else ", no validation"
         print(f"training {p.get('architecture', '')} on {p['n_train']} samples{val}; "
               f"batch size {p['batch_size']}, up to {p['epochs']} epochs, "
-              f"{p.get('optimizer', '')}", file=self._out, flush=True)
+              f"{p.get('optimizer', '')}"
+              + (f", augment {p['augment']}" if p.get("augment") else ""),
+              file=self._out, flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
         print(format_epoch(logs, self.state.params.get("epochs")), file=self._out, flush=True)
