@@ -96,9 +96,6 @@ def test_bad_arguments_in_a_real_process_exit_2_without_traceback():
     assert proc.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported): a negative --seed reaches np.random.default_rng and escapes as a "
-    "bare ValueError: traceback and exit 1 instead of one line and exit 2"))
 def test_negative_seed_is_a_one_line_error():
     proc = _cli("gradcheck", "--seed", "-1")
     assert "Traceback" not in proc.stderr

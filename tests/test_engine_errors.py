@@ -84,9 +84,6 @@ def test_bad_layer_sizes(layers):
         Network(layers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported): _check_sizes tests float(s) == s instead of integrality, so "
-    "Network([2.5, 1]) silently builds a 2-1 network"))
 def test_fractional_layer_size_is_refused():
     with pytest.raises(ShapeError, match=LAYER_SIZES_MESSAGE):
         Network([2.5, 1])
@@ -190,9 +187,6 @@ def test_from_config_errors():
         Network.from_config({k: v for k, v in config.items() if k != "loss"})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported): Network(seed=...) passes the seed to np.random.default_rng "
-    "unchecked; -1 raises a bare ValueError, 'abc' or 1.5 a TypeError (CLI traceback)"))
 @pytest.mark.parametrize("seed", [-1, "abc", 1.5])
 def test_bad_seed_is_a_glassnet_error(seed):
     with pytest.raises(GlassnetError, match="seed"):

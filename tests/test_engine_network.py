@@ -284,9 +284,6 @@ def test_trace_before_any_pass_is_an_error():
         Network([2, 2]).trace()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported): after forward() alone (e.g. seed 003 Q1(b)'s query point), trace() "
-    "copies the loss, δ and gradients left by the previous backward() next to the new z and a"))
 def test_trace_after_forward_only_shows_no_stale_backward_values():
     net = Network([5, 3, 2], "sigmoid", "half_sse", weights=0.1, biases=0.0)
     run_updates(net, [[1, 1, 0, 0, 0]], [[1, 0]], lr=1.0)
@@ -394,9 +391,6 @@ def test_copy_is_independent_and_can_change_dtype():
     assert net.copy(dtype=np.float64).dtype == np.float64
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported): set_weights assigns W1, b1, W2 before it finds b2 missing (or W2 "
-    "misshapen), so a failed load leaves the network half-overwritten"))
 @pytest.mark.parametrize("problem", ["missing b2", "bad W2 shape", "extra key"])
 def test_failed_set_weights_leaves_the_network_unchanged(problem):
     net = Network([2, 3, 1], weights="glorot_normal", biases="normal", seed=22)

@@ -35,7 +35,7 @@ Example: seed 004, problem 1(b): one SGD step on a 2-3-1 sigmoid network.
 ...               biases=0.1)
 >>> loss = net.train_step([[1, 0]], [[1]], SGD(lr=0.1))
 >>> round(loss, 6), round(float(net.layers[1].W[0, 0]), 7), round(float(net.layers[1].b[0]), 6)
-(0.112822, 1.0076483, 0.111846)
+(0.112822, 1.0076484, 0.111846)
 """
 
 from __future__ import annotations
@@ -46,14 +46,26 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Activation, get_activation
+from .activations import Activation, Softmax, get_activation
 from .errors import GlassnetError, NonFiniteError, ShapeError
 from .initializers import get_initializer
-from .losses import Loss, get_loss
+from .losses import CrossEntropy, Loss, get_loss
 
 __all__ = ["Dense", "Network"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
+#: the smallest normal number of each dtype (np.finfo is slow to ask in a loop)
+_TINY = {np.dtype(t): np.finfo(t).tiny for t in (np.float16, np.float32, np.float64)}
+
+
+def _row_dot(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Σₖ A[i, k]·B[i, k] for every row i (np.vecdot where NumPy has it: 2x faster)."""
+    if _vecdot is not None:
+        return _vecdot(A, B)
+    return np.einsum("ij,ij->i", A, B)
+
+
+_vecdot = getattr(np, "vecdot", None)
 
 
 def as_dtype(dtype: Any) -> np.dtype:
@@ -75,6 +87,12 @@ class Dense:
     ``grad_b``. ``b`` is None for a layer without bias; ``update_bias`` False
     keeps the bias fixed during training (its gradient is still computed and
     shown).
+
+    A :class:`Network` stores ``W`` (and so ``grad_W``) in column-major
+    (Fortran) order. Shape, indexing and values are exactly as stated above;
+    only the memory layout differs, so that the backward pass can compute
+    ∂E/∂W = δᵀx as (xᵀδ)ᵀ, BLAS's faster orientation for a wide first layer,
+    and write it into ``grad_W`` without a copy.
     """
 
     def __init__(
@@ -184,7 +202,11 @@ class Network:
                 raise GlassnetError(
                     f"layer {l}: {act.name} is only supported on the output layer"
                 )
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        if not (seed is None or isinstance(seed, np.random.Generator) or (
+                isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0)):
+            raise GlassnetError(f"seed must be a non-negative integer, a numpy Generator or None, "
+                                f"got {seed!r}")
+        rng = _LazyGenerator(seed)
         Ws = _make_params(weights, [(sizes[l + 1], sizes[l]) for l in range(n_layers)],
                           rng, self.dtype, "weights")
         if biases is None:
@@ -192,9 +214,13 @@ class Network:
         else:
             bs = list(_make_params(biases, [(sizes[l + 1],) for l in range(n_layers)],
                                    rng, self.dtype, "biases"))
-        self.layers: list[Dense] = [
-            Dense(W, b, act, update_biases) for W, b, act in zip(Ws, bs, acts)
-        ]
+        self.layers: list[Dense] = []
+        self._flat_values, self._flat_grads, views = _pack_parameters(Ws, bs, self.dtype)
+        for (W, grad_W, b, grad_b), act in zip(views, acts, strict=True):
+            layer = Dense(W, b, act, update_biases)
+            layer.grad_W, layer.grad_b = grad_W, grad_b
+            self.layers.append(layer)
+        self._flat_views = views
         self._buffers: dict[int, _Buffers] = {}
         self.losses: np.ndarray | None = None  # per-sample losses of the last backward
         self.fused_output_delta = self.loss.is_canonical(self.layers[-1].activation)
@@ -218,9 +244,11 @@ class Network:
 
     def __repr__(self) -> str:
         acts = [layer.activation.name for layer in self.layers]
+        biases = ("none" if not self.has_biases
+                  else ("updated" if self.update_biases else "frozen"))
         return (f"Network({self.sizes}, activation={acts}, loss={self.loss.name!r}, "
                 f"reduction={self.reduction!r}, dtype={self.dtype.name!r}, "
-                f"biases={'none' if not self.has_biases else ('updated' if self.update_biases else 'frozen')})")
+                f"biases={biases})")
 
     def conventions(self) -> dict[str, str]:
         """The conventions a reader needs to match this network with a textbook."""
@@ -232,9 +260,11 @@ class Network:
                 delta = ("δᴸ = y·Σt − t = y − t for targets summing to 1 "
                          "(softmax + cross_entropy: the Jacobian cancels against ∂E/∂y)")
         elif out_act.elementwise:
-            delta = f"δᴸ = ∂E/∂y ∘ f'(zᴸ) with {self.loss.grad_formula}, {out_act.derivative_formula}"
+            delta = (f"δᴸ = ∂E/∂y ∘ f'(zᴸ) with {self.loss.grad_formula}, "
+                     f"{out_act.derivative_formula}")
         else:
-            delta = f"δᴸ = Jᵀ ∂E/∂y (softmax Jacobian {out_act.derivative_formula}), {self.loss.grad_formula}"
+            delta = (f"δᴸ = Jᵀ ∂E/∂y (softmax Jacobian {out_act.derivative_formula}), "
+                     f"{self.loss.grad_formula}")
         return {
             "loss": f"{self.loss.name}: {self.loss.formula}",
             "reduction": ("sum over the samples of an update" if self.reduction == "sum"
@@ -253,7 +283,8 @@ class Network:
         try:
             X = np.asarray(X)
         except (TypeError, ValueError) as exc:  # ragged lists and the like
-            raise ShapeError(f"{where}: {what} is not a rectangular array of numbers: {exc}") from None
+            raise ShapeError(
+                f"{where}: {what} is not a rectangular array of numbers: {exc}") from None
         if X.dtype.kind not in "fiub":
             raise GlassnetError(f"{where}: {what} must be numbers, got dtype {X.dtype}")
         if X.ndim == 1:
@@ -301,9 +332,11 @@ class Network:
     def _forward(self, X: np.ndarray) -> np.ndarray:
         """forward without validation, writing into reusable buffers (the training path)."""
         buf = self._get_buffers(X.shape[0])
+        self.losses = None  # the last backward's results no longer belong to these z, a
         a = X
         for l, layer in enumerate(self.layers):
             layer.x = a
+            layer.delta = None
             z = np.matmul(a, layer.W.T, out=buf.z[l])
             if layer.b is not None:
                 z += layer.b
@@ -335,8 +368,10 @@ class Network:
         out = layers[-1]
         loss = float("nan")
         if compute_loss:
-            self.losses = self.loss.value(out.a, T, out.z, out.activation)
-            loss = float(self.losses.sum() if self.reduction == "sum" else self.losses.mean())
+            self.losses = self._sample_losses(out, T)
+            total = np.add.reduce(self.losses)  # = losses.sum(), without the method's wrapper
+            # total / n is exactly losses.mean() (one correctly rounded division), cheaper
+            loss = float(total if self.reduction == "sum" else total / n)
         # (1) output delta
         delta = buf.delta[-1]
         if self.fused_output_delta:
@@ -348,8 +383,13 @@ class Network:
         out.delta = delta
         for l in range(len(layers) - 1, -1, -1):
             layer = layers[l]
-            # (3), (4) gradients of this layer's parameters
-            np.matmul(layer.delta.T, layer.x, out=layer.grad_W)
+            # (3), (4) gradients of this layer's parameters: ∂E/∂W = δᵀ x, written
+            # as (xᵀ δ)ᵀ when grad_W is column-major (see Dense)
+            grad_W = layer.grad_W
+            if grad_W.flags.f_contiguous and not grad_W.flags.c_contiguous:
+                np.matmul(layer.x.T, layer.delta, out=grad_W.T)
+            else:
+                np.matmul(layer.delta.T, layer.x, out=grad_W)
             if layer.grad_b is not None:
                 np.add.reduce(layer.delta, axis=0, out=layer.grad_b)
             if l == 0:
@@ -359,6 +399,39 @@ class Network:
             g = np.matmul(layer.delta, layer.W, out=buf.delta[l - 1])
             below.delta = below.activation.backward(below.z, below.a, g, out=g)
         return loss
+
+    def _sample_losses(self, out: Dense, T: np.ndarray) -> np.ndarray:
+        """E for each sample of the last forward batch.
+
+        For softmax + cross-entropy the forward's own probabilities give
+        −Σₖ tₖ log yₖ with one log per value, as long as every yₖ is a normal
+        number (then log yₖ is as accurate as the log-softmax of the logits);
+        otherwise the loss recomputes the log-softmax from z.
+        """
+        if type(self.loss) is CrossEntropy and type(out.activation) is Softmax:
+            y = out.a
+            if np.minimum.reduce(y, axis=None) >= _TINY[y.dtype]:
+                losses = _row_dot(T, np.log(y))
+                return np.negative(losses, out=losses)
+        return self.loss.value(out.a, T, out.z, out.activation)
+
+    def _flat_trainable(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(values, gradients): every trainable parameter as one flat array, or None.
+
+        The layers' W, b, grad_W and grad_b are views into two flat buffers (see
+        ``_pack_parameters``), in ``parameters()`` order, so an optimizer can update
+        them all with a few whole-buffer operations. None when that would be wrong:
+        some biases are frozen, or a layer's array was replaced by another one.
+        """
+        values, grads = self._flat_values, self._flat_grads
+        for layer, (W, grad_W, b, grad_b) in zip(self.layers, self._flat_views, strict=True):
+            if (layer.W is not W or layer.grad_W is not grad_W or W.base is not values
+                    or grad_W.base is not grads or layer.b is not b or layer.grad_b is not grad_b):
+                return None
+            if b is not None and (not layer.update_bias or b.base is not values
+                                  or grad_b.base is not grads):
+                return None
+        return values, grads
 
     # ---------------------------------------------------------------- steps
     def parameters(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -418,7 +491,12 @@ class Network:
         return out
 
     def set_weights(self, weights: dict[str, Any]) -> None:
-        """Overwrite every parameter in place from a ``get_weights``-style dict (checked)."""
+        """Overwrite every parameter in place from a ``get_weights``-style dict (checked).
+
+        Everything is checked before anything is written, so a failed call leaves the
+        network unchanged.
+        """
+        checked = []
         for l, layer in enumerate(self.layers, start=1):
             names = [(f"W{l}", layer.W)] + ([(f"b{l}", layer.b)] if layer.b is not None else [])
             for name, target in names:
@@ -430,12 +508,14 @@ class Network:
                                      f"got {value.shape}")
                 if value.dtype.kind not in "fiu" or not np.isfinite(value).all():
                     raise NonFiniteError(f"set_weights: {name} must be finite numbers")
-                target[...] = value
+                checked.append((target, value))
         expected = {n for n, _, _ in self.parameters()} | {
             f"b{l}" for l, layer in enumerate(self.layers, 1) if layer.b is not None}
         extra = set(weights) - expected
         if extra:
             raise GlassnetError(f"set_weights: unexpected array {sorted(extra)[0]!r}")
+        for target, value in checked:
+            target[...] = value
 
     def get_config(self) -> dict[str, Any]:
         """A JSON-serialisable description of the architecture and conventions."""
@@ -477,10 +557,54 @@ class Network:
         return Network.from_config(config, self.get_weights())
 
 
+class _LazyGenerator:
+    """``numpy.random.default_rng(seed)``, made on first use (or ``seed`` itself when it
+    is already a Generator). Importing numpy.random costs about 20 ms, which a network
+    given explicit weights, like every exercise, never needs."""
+
+    def __init__(self, seed: Any):
+        self._seed, self._rng = seed, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._rng is None:
+            seed = self._seed
+            self._rng = seed if isinstance(seed, np.random.Generator) \
+                else np.random.default_rng(seed)
+        return getattr(self._rng, name)
+
+
+def _pack_parameters(Ws: list[np.ndarray], bs: list[np.ndarray | None], dtype: np.dtype
+                     ) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
+    """Copy the parameters into one flat buffer (W1, b1, W2, b2, ...), with a twin for
+    the gradients; return both and each layer's (W, grad_W, b, grad_b) views.
+
+    W is a column-major view: same shape and values, but BLAS can write ∂E/∂W =
+    (xᵀδ)ᵀ straight into grad_W in its faster orientation (see :class:`Dense`).
+    """
+    total = sum(W.size + (0 if b is None else b.size) for W, b in zip(Ws, bs, strict=True))
+    values, grads = np.empty(total, dtype), np.zeros(total, dtype)
+    views, offset = [], 0
+    for W, b in zip(Ws, bs, strict=True):
+        end = offset + W.size
+        W_view = values[offset:end].reshape(W.shape, order="F")
+        W_view[...] = W
+        layer = [W_view, grads[offset:end].reshape(W.shape, order="F")]
+        offset = end
+        if b is None:
+            layer += [None, None]
+        else:
+            end = offset + b.size
+            values[offset:end] = b
+            layer += [values[offset:end], grads[offset:end]]
+            offset = end
+        views.append(tuple(layer))
+    return values, grads, views
+
+
 def _check_sizes(layers: Sequence[int]) -> list[int]:
     try:
         sizes = [int(s) for s in layers]
-        ok = all(float(s) == s for s in layers)
+        ok = all(float(s) == s and float(s) == int(s) for s in layers)
     except (TypeError, ValueError):
         ok, sizes = False, []
     if not ok or len(sizes) < 2 or any(s < 1 for s in sizes):
@@ -490,7 +614,7 @@ def _check_sizes(layers: Sequence[int]) -> list[int]:
     return sizes
 
 
-def _make_params(spec: Any, shapes: list[tuple[int, ...]], rng: np.random.Generator,
+def _make_params(spec: Any, shapes: list[tuple[int, ...]], rng: Any,
                  dtype: np.dtype, what: str) -> list[np.ndarray]:
     """Build one array per layer from a number, an initializer, or explicit arrays."""
     if isinstance(spec, (list, tuple)):
@@ -499,7 +623,7 @@ def _make_params(spec: Any, shapes: list[tuple[int, ...]], rng: np.random.Genera
                 f"{what}: expected one array per non-input layer ({len(shapes)}), got {len(spec)}"
             )
         arrays = []
-        for l, (value, shape) in enumerate(zip(spec, shapes), start=1):
+        for l, (value, shape) in enumerate(zip(spec, shapes, strict=True), start=1):
             try:
                 arr = np.array(value, dtype=dtype)
             except (TypeError, ValueError):
