@@ -19,7 +19,6 @@ gradient above the floor must agree to 1e-6 relative, smaller ones to
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
