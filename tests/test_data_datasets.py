@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import os
 import urllib.parse
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED  # tests/shared_data.py
 
 from glassnet.data import DATASETS, DataError, Dataset, load_dataset, write_idx
 from glassnet.data import datasets as ds_module
 from glassnet.data import sources as src
-
-
-def _shared_data() -> Path:
-    env = os.environ.get("GLASSNET_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-SHARED = _shared_data()
 
 
 def needs(name, *files):

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import os
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED  # tests/shared_data.py
 
 from glassnet.data import IMAGES_MAGIC, LABELS_MAGIC, DataError, read_idx, write_idx
 from glassnet.errors import GlassnetError
 
-
-def _shared_data() -> Path:
-    env = os.environ.get("GLASSNET_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-SHARED = _shared_data()
 needs_mnist = pytest.mark.skipif(
     not (SHARED / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file(),
     reason=f"MNIST IDX files not found in {SHARED / 'mnist'} (set GLASSNET_SHARED_DATA)",

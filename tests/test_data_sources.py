@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import threading
 import urllib.parse
@@ -17,19 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED  # tests/shared_data.py
 
 from glassnet.data import DataError, load_dataset, locate_files, write_idx
 from glassnet.data import sources as src
 
-
-def _shared_data() -> Path:
-    env = os.environ.get("GLASSNET_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-SHARED = _shared_data()
 needs_shared = pytest.mark.skipif(
     not all((SHARED / "mnist" / f).is_file()
             for f in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")),
