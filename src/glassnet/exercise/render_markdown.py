@@ -190,6 +190,18 @@ def _fprime(sol: Any, l: int, lt: Any) -> np.ndarray:
     return act.derivative(lt.z, lt.a)
 
 
+def _fprime_math(sol: Any, l: int, lt: Any, st: Style) -> tuple[np.ndarray, str, str]:
+    """f'(z^[l]) of layer l: its values, the function's LaTeX name, and the displayed line."""
+    fp = _fprime(sol, l, lt)
+    name = sol.activations[l - 1].name
+    f = _ACT_LATEX.get(name, ("f", ""))[0]
+    deriv = _DERIV_LATEX.get(name)
+    fline = rf"{f}'\left(z^{{[{l}]}}\right) = "
+    if deriv:
+        fline += f"{deriv(l)} = "
+    return fp, f, _math(fline + bmatrix(_cols(fp), st))
+
+
 def _update(sol: Any, u: int, st: Style) -> list[str]:
     from .steps import rounding_noise_layers, update_title
 
@@ -233,14 +245,8 @@ def _update(sol: Any, u: int, st: Style) -> list[str]:
     out += _output_delta(sol, up, st)
     for l in range(L - 1, 0, -1):
         lt, above = up.layers[l - 1], up.layers[l]
-        act = sol.activations[l - 1]
-        fp = _fprime(sol, l, lt)
-        f = _ACT_LATEX.get(act.name, ("f", ""))[0]
-        deriv = _DERIV_LATEX.get(act.name)
-        fline = rf"{f}'\left(z^{{[{l}]}}\right) = "
-        if deriv:
-            fline += f"{deriv(l)} = "
-        out.append(_math(fline + bmatrix(_cols(fp), st)))
+        fp, f, fline = _fprime_math(sol, l, lt, st)
+        out.append(fline)
         out.append(_math(rf"\delta^{{[{l}]}} = \left(W^{{[{l + 1}]}}\right)^T "
                          rf"\delta^{{[{l + 1}]}} \circ {f}'\left(z^{{[{l}]}}\right) = "
                          rf"{bmatrix(above.W.T, st)} {bmatrix(_cols(above.delta), st)} \circ "
@@ -310,13 +316,8 @@ def _output_delta(sol: Any, up: Any, st: Style) -> list[str]:
     lines = [_math(rf"\frac{{\partial E}}{{\partial x^{{[{L}]}}}} = {sym} = "
                    rf"{bmatrix(_cols(grad), st)}")]
     if act.elementwise:
-        fp = _fprime(sol, L, lt)
-        f = _ACT_LATEX.get(act.name, ("f", ""))[0]
-        deriv = _DERIV_LATEX.get(act.name)
-        fline = rf"{f}'\left(z^{{[{L}]}}\right) = "
-        if deriv:
-            fline += f"{deriv(L)} = "
-        lines.append(_math(fline + bmatrix(_cols(fp), st)))
+        fp, f, fline = _fprime_math(sol, L, lt, st)
+        lines.append(fline)
         lines.append(_math(rf"\delta^{{[{L}]}} = \frac{{\partial E}}{{\partial z^{{[{L}]}}}} = "
                            rf"{pre}\frac{{\partial E}}{{\partial x^{{[{L}]}}}} \circ "
                            rf"{f}'\left(z^{{[{L}]}}\right) = {pre}{bmatrix(_cols(grad), st)} "
