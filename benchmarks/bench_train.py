@@ -181,7 +181,8 @@ class GlassnetFit(System):
         t0 = time.perf_counter()
         history = self.fit(self.net, self.data["X"], self.data["y"], epochs=1,
                            batch_size=self.cfg.batch_size, optimizer=self.opt,
-                           seed=self.cfg.seed + round_, progress=False)
+                           seed=self.cfg.seed + round_, progress=False,
+                           threads=self.cfg.threads)
         wall = time.perf_counter() - t0
         seconds = float(history["seconds"][-1])
         self.setup_seconds.append(wall - seconds)
@@ -590,7 +591,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--systems", nargs="+", choices=list(SYSTEMS), default=list(SYSTEMS))
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--threads", type=int, default=2, help="BLAS / torch threads (default 2)")
+    p.add_argument("--threads", default="2",
+                   help="BLAS / torch threads, or auto: glassnet's own choice from the machine's "
+                        "load (glassnet.threads), used for every system (default 2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pause", type=float, default=0.3,
                    help="seconds of rest between two systems' epochs, so the BLAS and OpenMP "
@@ -606,6 +609,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true",
                    help="784-128-10 only, 3 epochs, no memory probes (about 30 s)")
     p.add_argument("--json", default=None, help="also write every measurement to this file")
+    p.add_argument("--busy-neighbour", action="store_true",
+                   help="start a process spinning on one core (python -c 'while True: pass') "
+                        "for the whole run: issue 12's busy machine")
     p.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     cfg = p.parse_args(argv)
     if cfg.quick:
@@ -632,8 +638,38 @@ def fmt_row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def uptime() -> str:
+    """The machine's load averages, as `uptime` prints them."""
+    try:
+        return "load average " + ", ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "load average unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
+    neighbour = None
+    if cfg.busy_neighbour and not cfg.memory_probe:
+        neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(1.0)
+        print("busy neighbour: a process spinning on one core for the whole run", flush=True)
+    try:
+        return _main(cfg)
+    finally:
+        if neighbour is not None:
+            neighbour.kill()
+            neighbour.wait()
+
+
+def _main(cfg: argparse.Namespace) -> int:
+    print(f"uptime at start: {uptime()}", flush=True)
+    if str(cfg.threads).strip().lower() == "auto":
+        from glassnet.threads import ThreadManager
+
+        manager = ThreadManager(None, shape=(cfg.batch_size, 784, 128)).__enter__()
+        cfg.threads = manager.threads
+        print(f"threads: {manager.describe()}", flush=True)
+    cfg.threads = int(cfg.threads)
     limiter = set_threads(cfg.threads)  # noqa: F841  (kept alive for the whole run)
     if cfg.memory_probe:
         memory_probe(cfg)
@@ -729,7 +765,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {LABELS[name]} skipped: {reason}")
     if cfg.json:
         Path(cfg.json).write_text(json.dumps(results, indent=1, default=str))
-    print(f"\n(total run time {results['total_seconds']:.0f} s)")
+    print(f"\n(total run time {results['total_seconds']:.0f} s; uptime at the end: {uptime()})")
     return 0
 
 

@@ -95,9 +95,10 @@ def main() -> None:
     total = time.perf_counter()
     for name, classes, init, early in EXPERIMENTS:
         m, h, wall = run_one(classes, init, early, args.data_dir, hidden, args.seed)
-        stop = (f"stopped after epoch {len(h) - 1}, best epoch {h.best_epoch} restored"
+        # epochs counted from 1, as the progress display counts them (best_epoch is an index)
+        stop = (f"stopped after epoch {len(h)}, best epoch {h.best_epoch + 1} restored"
                 if h.stop_reason == "early_stopping" else
-                f"{len(h)} epochs" + (f", best epoch {h.restored_epoch} restored"
+                f"{len(h)} epochs" + (f", best epoch {h.restored_epoch + 1} restored"
                                       if h.restored_epoch is not None else ""))
         rows.append((name, m, stop, wall))
         print(f"{name}: accuracy {100 * m['accuracy']:.2f}%, loss {m['loss']:.4f} "

@@ -25,7 +25,7 @@ def digits():
 
 def test_pipeline_fit_predict_score(digits):
     X, y, Xt, yt = digits
-    pipe = make_pipeline(MinMaxScaler(), GlassnetClassifier(hidden=(32,), epochs=15,
+    pipe = make_pipeline(MinMaxScaler(), GlassnetClassifier(hidden=(32,), epochs=30,
                                                             batch_size=32))
     pipe.fit(X, y)
     assert pipe.score(Xt, yt) > 0.85
@@ -78,3 +78,55 @@ def test_errors(digits):
         clf.predict(X[:, :10])
     with pytest.raises(ValueError):
         GlassnetClassifier(epochs=1).fit(X, np.linspace(0, 1, len(X)))  # continuous target
+
+
+# ---------------------------------------------------------------- scikit-learn's own suite
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([GlassnetClassifier()])
+def test_sklearn_check_estimator(estimator, check):
+    """scikit-learn's check_estimator, check by check, with the library's defaults."""
+    check(estimator)
+
+
+def test_defaults_are_the_cli_defaults():
+    """The estimator's defaults are glassnet train's recommendation, read from one place."""
+    from glassnet.training.defaults import recommended
+
+    rec = recommended()
+    p = GlassnetClassifier().get_params()
+    assert list(p["hidden"]) == rec["hidden"] and p["activation"] == rec["activation"]
+    for key in ("optimizer", "batch_size", "epochs", "early_stopping", "validation_split",
+                "dtype", "lr_schedule"):
+        assert p[key] == rec[key], key
+    assert p["lr"] == rec["lr"] and p["init"] == rec["init"]
+
+
+def test_sample_order_invariance_float32(digits):
+    """A row's probabilities do not depend on the other rows of the call (float32 training)."""
+    X, y, Xt, _ = digits
+    clf = GlassnetClassifier(hidden=(64,), epochs=3, batch_size=32).fit(X / 16, y)
+    rng = np.random.default_rng(5)
+    perm = rng.permutation(len(Xt))
+    p = clf.predict_proba(Xt / 16)
+    # float64 rounding differs by position at 1e-16; float32 at 1e-7 (what failed before)
+    np.testing.assert_allclose(p[perm], clf.predict_proba(Xt[perm] / 16), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(p[7:8], clf.predict_proba(Xt[7:8] / 16), rtol=1e-12, atol=0)
+    # and they are the float32 network's own probabilities, to float32 precision
+    np.testing.assert_allclose(p, clf.model_.predict_proba((Xt / 16).astype("float32")),
+                               atol=1e-5)
+
+
+def test_column_y_and_messages(digits):
+    """The failures scikit-learn's suite found: a (n, 1) y, one class, y=None."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y, _, _ = digits
+    with pytest.warns(DataConversionWarning):
+        clf = GlassnetClassifier(hidden=(8,), epochs=1).fit(X[:100] / 16, y[:100, None])
+    assert clf.classes_.tolist() == sorted(set(y[:100].tolist()))
+    with pytest.raises(ValueError, match="only one class"):
+        GlassnetClassifier(epochs=1).fit(X[:10], np.ones(10))
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        GlassnetClassifier(epochs=1).fit(X[:10], None)

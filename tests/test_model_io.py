@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from glassnet.errors import GlassnetError
-from glassnet.model_io import ModelError, load_model, save_model
+from glassnet.model_io import ModelError, save_model
 from glassnet.training import Classifier
+
+load_model = Classifier.load
 
 
 def trained(classes=("a", "b", "c"), dtype="float32", seed=0):
@@ -58,8 +60,10 @@ def test_failed_write_keeps_the_old_model(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", broken)
-    with pytest.raises(OSError):
+    from glassnet import fileio
+
+    monkeypatch.setattr(fileio, "_write_all", broken)
+    with pytest.raises(ModelError, match="No space left on device"):
         save_model(second, tmp_path / "m")
     monkeypatch.undo()
     np.testing.assert_array_equal(load_model(tmp_path / "m").predict_proba(X),
@@ -74,7 +78,7 @@ def test_never_replaces_something_that_is_not_a_model(tmp_path):
     with pytest.raises(ModelError, match="refusing"):
         save_model(clf, tmp_path / "docs")
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ModelError, match="not a directory"):
+    with pytest.raises(ModelError, match="a file is in the way"):
         save_model(clf, tmp_path / "file")
     (tmp_path / "empty").mkdir()
     save_model(clf, tmp_path / "empty")
@@ -178,3 +182,64 @@ def test_missing_and_file_paths(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(ModelError, match="is not a directory"):
         load_model(tmp_path / "f")
+
+
+# ------------------------------------------------------------------ fuzzing
+def _mutate_json(value, rng, depth=0):
+    """A random edit somewhere in a JSON document: drop, retype, enlarge or nest a value."""
+    if isinstance(value, dict) and value and rng.random() < 0.7:
+        key = list(value)[int(rng.integers(len(value)))]
+        value = dict(value)
+        if rng.random() < 0.15:
+            del value[key]
+        else:
+            value[key] = _mutate_json(value[key], rng, depth + 1)
+        return value
+    if isinstance(value, list) and value and rng.random() < 0.7:
+        i = int(rng.integers(len(value)))
+        value = list(value)
+        value[i] = _mutate_json(value[i], rng, depth + 1)
+        return value
+    choices = [None, True, 0, -1, 10**6, 10**30, 1e308, -0.0, 2.5, "", "relu", "x" * 50,
+               [], {}, [1, 2], {"a": 1}, [[]], [100_000, 100_000], [10**9, 3]]
+    return choices[int(rng.integers(len(choices)))]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    clf, _ = trained()
+    path = tmp_path_factory.mktemp("pristine") / "m"
+    save_model(clf, path)
+    return (path / "model.json").read_text(), (path / "weights.npz").read_bytes()
+
+
+def test_fuzzed_model_dirs_never_traceback(tmp_path, pristine):
+    """400 mutated model folders (JSON edits, flipped, cut or grown weight bytes): every one
+    loads or raises a GlassnetError, never another exception."""
+    doc_text, weights = pristine
+    rng = np.random.default_rng(2026)
+    outcomes = {"loaded": 0, "refused": 0}
+    for i in range(400):
+        path = tmp_path / f"m{i}"
+        path.mkdir()
+        doc = json.loads(doc_text)
+        blob = bytearray(weights)
+        kind = i % 4
+        if kind in (0, 3):
+            for _ in range(int(rng.integers(1, 4))):
+                doc = _mutate_json(doc, rng)
+        if kind in (1, 3):
+            for _ in range(int(rng.integers(1, 8))):
+                blob[int(rng.integers(len(blob)))] = int(rng.integers(256))
+        if kind == 2:
+            cut = int(rng.integers(len(blob)))
+            blob = blob[:cut] if rng.random() < 0.5 else blob + bytes(cut)
+        (path / "model.json").write_text(json.dumps(doc))
+        (path / "weights.npz").write_bytes(bytes(blob))
+        try:
+            Classifier.load(path)
+            outcomes["loaded"] += 1
+        except GlassnetError:
+            outcomes["refused"] += 1
+    print(f"\nfuzzed model folders: {outcomes}")
+    assert outcomes["refused"] > 200 and sum(outcomes.values()) == 400

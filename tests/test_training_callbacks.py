@@ -152,7 +152,7 @@ def test_fit_restores_best_epoch_weights(patience, epochs_run):
     assert h.stop_reason == ("early_stopping" if patience == 2 else "completed")
     for name, w in net.get_weights().items():
         np.testing.assert_array_equal(w, script.weights[1][name])
-    assert "restored the weights of epoch 1" in h.message
+    assert "restored the weights of epoch 2" in h.message  # index 1 is the 2nd epoch (from 1)
 
 
 def test_reduce_lr_on_plateau():

@@ -67,6 +67,9 @@ class Activation:
     derivative_formula: str = ""
     #: True when f acts on each unit separately (every activation but softmax).
     elementwise: bool = True
+    #: The values f can take, as (low, high, low_included, high_included): what a
+    #: loss checks before it takes log a or log(1 − a) (see ``Loss.check_output``).
+    output_range: tuple[float, float, bool, bool] = (-np.inf, np.inf, False, False)
 
     def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
@@ -105,6 +108,7 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
     formula = "σ(z) = 1 / (1 + e^(−z))"
+    output_range = (0.0, 1.0, False, False)
     derivative_formula = "σ'(z) = a·(1 − a)"
 
     def forward(self, z, out=None):
@@ -142,6 +146,7 @@ class Tanh(Activation):
 
     name = "tanh"
     formula = "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))"
+    output_range = (-1.0, 1.0, False, False)
     derivative_formula = "tanh'(z) = 1 − a²"
 
     def forward(self, z, out=None):
@@ -161,6 +166,7 @@ class ReLU(Activation):
 
     name = "relu"
     formula = "relu(z) = max(0, z)"
+    output_range = (0.0, np.inf, True, False)
     derivative_formula = "relu'(z) = 1 if z > 0 else 0"
 
     def forward(self, z, out=None):
@@ -193,15 +199,18 @@ class LeakyReLU(Activation):
     derivative_formula = "f'(z) = 1 if z > 0 else α"
 
     def __init__(self, alpha: float = 0.01):
-        if not (np.isfinite(alpha) and alpha >= 0):
-            from .errors import GlassnetError
+        from .validate import Real, validate
 
-            raise GlassnetError(f"leaky_relu alpha must be a finite number >= 0, got {alpha!r}")
-        self.alpha = float(alpha)
+        # a number, not a bool, a list or text; finite and >= 0 (a slope of 1e308 overflows)
+        self.alpha = validate(alpha, Real(0, 1e6), "leaky_relu alpha")
 
     @property
     def formula(self) -> str:  # type: ignore[override]
         return f"f(z) = z if z > 0 else {self.alpha:g}·z"
+
+    @property
+    def output_range(self) -> tuple[float, float, bool, bool]:  # type: ignore[override]
+        return (0.0, np.inf, True, False) if self.alpha == 0 else (-np.inf, np.inf, False, False)
 
     def forward(self, z, out=None):
         a = np.where(z > 0, z, z * self.alpha)
@@ -258,6 +267,8 @@ class Softmax(Activation):
     formula = "softmax(z)ᵢ = e^(zᵢ) / Σⱼ e^(zⱼ)"
     derivative_formula = "∂aᵢ/∂zⱼ = aᵢ·(1[i=j] − aⱼ)"
     elementwise = False
+    #: (0, 1) for two or more units; a softmax over one unit is the constant 1
+    output_range = (0.0, 1.0, False, False)
 
     def forward(self, z, out=None):
         out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
@@ -286,6 +297,13 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 _ALIASES = {"identity": "linear", "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
 
 
+def _kind(value: object) -> str:
+    """What a non-name is, for the error message (never its whole text)."""
+    from .validate import describe
+
+    return describe(value)
+
+
 def get_activation(spec: str | dict | Activation) -> Activation:
     """Look an activation up by name (or config dict), or pass an instance through.
 
@@ -302,8 +320,9 @@ def get_activation(spec: str | dict | Activation) -> Activation:
     else:
         name, params = spec, {}
     key = _ALIASES.get(name, name) if isinstance(name, str) else name
-    if key not in ACTIVATIONS:
-        raise unknown_name("activation", name, ACTIVATIONS)
+    if not isinstance(key, str) or key not in ACTIVATIONS:  # a mapping is not a name
+        raise unknown_name("activation", name if isinstance(name, str) else _kind(name),
+                           ACTIVATIONS)
     try:
         return ACTIVATIONS[key](**params)
     except TypeError as exc:

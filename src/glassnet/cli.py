@@ -29,7 +29,13 @@ COMMANDS: dict[str, str] = {
     "evaluate": "evaluate",
     "predict": "predict",
     "plot": "plot",
+    "generate": "generate",
+    "grade": "grade",
+    "export": "export",
 }
+
+#: short numeric commands run under glassnet.threads.quick_threads (train manages its own)
+QUICK_THREADED = ("evaluate", "predict")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 def error(message: str) -> int:
     """Print one error line and return exit status 2."""
     message = " ".join(str(message).split()) if "\n" not in str(message) else str(message)
+    from .validate import printable  # user text in a message never carries terminal escapes
+
+    message = printable(message, keep_newlines=True)
     print(f"glassnet: error: {message}", file=sys.stderr)
     return 2
 
@@ -63,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import GlassnetError
 
     try:
+        if args.command in QUICK_THREADED:  # BLAS threads fit for a busy machine
+            from .threads import quick_threads
+
+            with quick_threads(getattr(args, "threads", None)):
+                return int(args._run(args) or 0)
         return int(args._run(args) or 0)
     except GlassnetError as exc:
         return error(str(exc))

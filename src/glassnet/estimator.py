@@ -7,6 +7,17 @@ names end in ``_`` (``classes_``, ``n_features_in_``, ``model_``,
 ``network_``, ``history_``, ``n_iter_``), labels may be anything sortable
 (strings, ints), and ``score`` is accuracy (``ClassifierMixin``). Inputs are
 not rescaled: put a scaler in front in a pipeline, as usual in scikit-learn.
+It passes scikit-learn's own ``check_estimator`` suite (tests/test_estimator.py).
+
+Its defaults are those of ``glassnet train`` (:mod:`glassnet.training.defaults`):
+ReLU 512-256, He init, Adam 1e-3 with the step schedule, batch 128, up to
+40 epochs, early stopping with patience 10 on a 10 % validation split.
+
+Training runs in the network's dtype (float32 by default: fast), but
+``predict_proba`` and ``predict`` run a float64 copy of the trained weights:
+scikit-learn requires that a row's probabilities do not depend on which
+other rows share the call, and a float32 matrix product rounds differently
+depending on where a row falls in the blocks of the computation.
 
 This module imports scikit-learn, so ``import glassnet`` never loads it.
 
@@ -58,16 +69,21 @@ class GlassnetClassifier(ClassifierMixin, BaseEstimator):
         early stopping is off).
     dtype : str
         ``float32`` (fast) or ``float64``.
+    lr_schedule : str
+        ``step`` (multiply the learning rate by 0.3 after 50 % and 75 % of the
+        epochs), ``plateau`` (halve it when the validation loss stalls for 2
+        epochs) or ``none``.
     random_state : int or None
         Seeds the initial weights, the split and the shuffling.
     verbose : bool
-        Print one line per epoch.
+        Show the progress display (one line per epoch).
     """
 
-    def __init__(self, hidden: tuple[int, ...] = (256, 128), activation: str = "relu",
+    def __init__(self, hidden: tuple[int, ...] = (512, 256), activation: str = "relu",
                  init: str | None = None, optimizer: str = "adam", lr: float | None = None,
-                 batch_size: int = 128, epochs: int = 40, early_stopping: int = 5,
+                 batch_size: int = 128, epochs: int = 40, early_stopping: int = 10,
                  validation_split: float = 0.1, dtype: str = "float32",
+                 lr_schedule: str = "step",
                  random_state: int | None = 0, verbose: bool = False):
         self.hidden = hidden
         self.activation = activation
@@ -79,21 +95,23 @@ class GlassnetClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_split = validation_split
         self.dtype = dtype
+        self.lr_schedule = lr_schedule
         self.random_state = random_state
         self.verbose = verbose
 
     def fit(self, X: Any, y: Any) -> GlassnetClassifier:
+        from sklearn.utils.validation import validate_data
+
         from .training import Classifier
 
-        X = self._check_X(X, reset=True)
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise GlassnetError(f"y must be 1-D with {X.shape[0]} labels, got shape {y.shape}")
+        # scikit-learn's own checks and messages: y=None, a (n, 1) column y (warned and
+        # raveled), shapes, NaN, n_features_in_
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=False)
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise GlassnetError(f"a classifier needs at least 2 classes in y, got "
-                                f"{self.classes_.tolist()}")
+            raise GlassnetError(f"y has only one class ({self.classes_[0]!r}); a classifier "
+                                "needs at least 2 classes")
         seed = self.random_state
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise GlassnetError("random_state must be an int or None (a RandomState "
@@ -107,31 +125,27 @@ class GlassnetClassifier(ClassifierMixin, BaseEstimator):
                                   epochs=self.epochs, batch_size=self.batch_size,
                                   optimizer=self.optimizer, lr=self.lr, validation_split=split,
                                   early_stopping=patience,
-                                  reduce_lr_patience=2 if split else 0,
+                                  lr_schedule=self.lr_schedule if split or
+                                  self.lr_schedule != "plateau" else "none",
                                   seed=seed, progress=bool(self.verbose))
         self.model_ = model
         self.network_ = model.network
         self.n_iter_ = len(self.history_)
+        self._model64 = Classifier(model.network.copy("float64"), model.class_names,
+                                   preprocessing=model.preprocessing)
         return self
 
-    def _check_X(self, X: Any, reset: bool = False) -> np.ndarray:
-        from sklearn.utils.validation import check_array
-
-        X = check_array(X, dtype=[np.float32, np.float64])
-        if reset:
-            self.n_features_in_ = X.shape[1]
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but GlassnetClassifier is "
-                             f"expecting {self.n_features_in_} features as input.")
-        return X
-
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probabilities, one column per entry of ``classes_``."""
+        """Probabilities (float64), one column per entry of ``classes_``."""
+        from sklearn.utils.validation import validate_data
+
         check_is_fitted(self, "model_")
-        X = self._check_X(X)
-        return self.model_.predict_proba(X)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._model64.predict_proba(X.astype(np.float64, copy=False))
 
     def predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        X = self._check_X(X)
-        return self.classes_[self.model_.predict(X)]
+        """The class of each row: the most probable (two classes: ``classes_[1]`` if p >= 0.5)."""
+        proba = self.predict_proba(X)
+        if proba.shape[1] == 2:  # the decision rule of training: p(positive) >= 0.5
+            return self.classes_[(proba[:, 1] >= 0.5).astype(np.int64)]
+        return self.classes_[proba.argmax(axis=1)]

@@ -202,6 +202,7 @@ class Network:
                 raise GlassnetError(
                     f"layer {l}: {act.name} is only supported on the output layer"
                 )
+        self.loss.check_output(acts[-1], sizes[-1])  # e.g. no log loss after a tanh output
         if not (seed is None or isinstance(seed, np.random.Generator) or (
                 isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0)):
             raise GlassnetError(f"seed must be a non-negative integer, a numpy Generator or None, "
@@ -222,6 +223,9 @@ class Network:
             self.layers.append(layer)
         self._flat_views = views
         self._buffers: dict[int, _Buffers] = {}
+        #: an equation tap (glassnet.misconceptions): None, except when grading switches a
+        #: misconception on or substitutes a student's values; one `is None` test per layer
+        self.tap: Any = None
         self.losses: np.ndarray | None = None  # per-sample losses of the last backward
         self.fused_output_delta = self.loss.is_canonical(self.layers[-1].activation)
 
@@ -256,7 +260,10 @@ class Network:
         if self.fused_output_delta:
             delta = ("δᴸ = y − t (the canonical pair "
                      f"{out_act.name} + {self.loss.name}: f' cancels against ∂E/∂y)")
-            if self.loss.name == "cross_entropy":
+            if self.loss.name == "cross_entropy" and out_act.name == "sigmoid":
+                delta = ("δᴸ = t ∘ (y − 1) (sigmoid + cross_entropy: σ'(z) = y(1 − y) "
+                         "cancels against ∂E/∂y = −t/y)")
+            elif self.loss.name == "cross_entropy":
                 delta = ("δᴸ = y·Σt − t = y − t for targets summing to 1 "
                          "(softmax + cross_entropy: the Jacobian cancels against ∂E/∂y)")
         elif out_act.elementwise:
@@ -340,8 +347,12 @@ class Network:
             z = np.matmul(a, layer.W.T, out=buf.z[l])
             if layer.b is not None:
                 z += layer.b
+            if self.tap is not None:
+                self.tap.z(self, l, z)
             layer.z = z
             a = layer.a = layer.activation.forward(z, out=buf.a[l])
+            if self.tap is not None:
+                self.tap.a(self, l, a)
         return a
 
     # ------------------------------------------------------------- backward
@@ -380,6 +391,8 @@ class Network:
             out.activation.backward(out.z, out.a, self.loss.grad_output(out.a, T), out=delta)
         if self.reduction == "mean" and n > 1:
             delta *= 1.0 / n
+        if self.tap is not None:
+            loss = self.tap.output_delta(self, T, delta, loss)
         out.delta = delta
         for l in range(len(layers) - 1, -1, -1):
             layer = layers[l]
@@ -392,12 +405,16 @@ class Network:
                 np.matmul(layer.delta.T, layer.x, out=grad_W)
             if layer.grad_b is not None:
                 np.add.reduce(layer.delta, axis=0, out=layer.grad_b)
+            if self.tap is not None:
+                self.tap.gradients(self, l)
             if l == 0:
                 break  # the input layer's gradient is never needed
             # (2) delta of the layer below
             below = layers[l - 1]
             g = np.matmul(layer.delta, layer.W, out=buf.delta[l - 1])
             below.delta = below.activation.backward(below.z, below.a, g, out=g)
+            if self.tap is not None:
+                self.tap.hidden_delta(self, l - 1)
         return loss
 
     def _sample_losses(self, out: Dense, T: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,9 +57,13 @@ def _target(path: str | os.PathLike) -> Path:
 
 def _save(fig: Any, path: Path) -> Path:
     plt = require_matplotlib()
+    from .fileio import atomic_write_bytes
+
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=120, format=path.suffix.lower().lstrip("."))
     plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue(), what="picture")  # all or nothing
     return path
 
 
@@ -74,7 +79,7 @@ def plot_history(history: Any, path: str | os.PathLike, title: str | None = None
         history = History.read_jsonl(history)
     path = _target(path)
     plt = require_matplotlib()
-    epochs = np.array(history["epoch"], dtype=float)
+    epochs = np.array(history["epoch"], dtype=float) + 1  # counted from 1, as in the progress
     loss = np.array([np.nan if v is None else v for v in history["loss"]], dtype=float)
     val = np.array([np.nan if v is None else v for v in history["val_loss"]], dtype=float)
     acc = np.array([np.nan if v is None else v for v in history["val_accuracy"]], dtype=float)
@@ -88,7 +93,10 @@ def plot_history(history: Any, path: str | os.PathLike, title: str | None = None
         best = int(np.nanargmin(val))
         ax.axvline(epochs[best], color="gray", ls="--", lw=1,
                    label=f"best epoch {int(epochs[best])}")
-    ax.set_xlabel("epoch (from 0)")
+    ax.set_xlabel("epoch")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epoch 1, 2, ... never 2.5
     ax.set_ylabel("mean loss per sample")
     finite = np.concatenate([loss[np.isfinite(loss)], val[np.isfinite(val)]])
     if finite.size and finite.min() > 0 and finite.max() / finite.min() > 20:
@@ -99,7 +107,8 @@ def plot_history(history: Any, path: str | os.PathLike, title: str | None = None
     if has_acc:
         ax2 = axes[0, 1]
         ax2.plot(epochs, 100 * acc, "s-", ms=3, color="C2")
-        ax2.set_xlabel("epoch (from 0)")
+        ax2.set_xlabel("epoch")
+        ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax2.set_ylabel("validation accuracy (%)")
         ax2.grid(alpha=0.3)
         ax2.set_title(f"validation accuracy (max {100 * np.nanmax(acc):.2f}%)")

@@ -1,12 +1,40 @@
-"""``glassnet check FILE``: verdicts ok / rounding / wrong for the file's ``answers``.
+"""``glassnet check EXERCISE [--answers FILE]``: grade hand-computed answers as a teacher would.
 
-Exit status 0 when nothing is wrong, 1 otherwise, 2 for a bad file. The rule
-(see ``docs/check.md``) is printed by ``glassnet check --help``.
+Version 2 (the default, docs/check.md): verdicts ok / carried / rounding / wrong,
+follow-through from the student's own earlier answers, rounding from the digits
+they wrote, and the mistake catalogue. ``--check-version 1`` gives version 1's
+verdicts and its ``glassnet.check/1`` JSON. Exit status 0 when nothing is wrong,
+1 otherwise, 2 for bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+
+HELP_V2 = """\
+verdicts (version 2, the default):
+  ok        equal to the exact value at the precision it was written with
+            (half a unit of its last written digit), and written finely enough
+            to show it: at least its first significant digit (for a parameter,
+            of its update). "0" for -0.0765 or "1" for 1.0000067 proves nothing.
+  carried   not the exact value, but what the engine computes from your own
+            earlier answers (z from your a, a from your z, delta from your a
+            and the delta above, gradients from your delta and a, new weights
+            from your gradients), one of which was wrong.
+  rounding  off by no more than one unit of your last digit plus the rounding
+            of the earlier answers it was computed from, propagated through
+            the engine's equations; a value computed from none of your answers
+            may be off by 25% of its scale (the hand-precision model below).
+  wrong     anything else; named when a classic misconception gives it (sign,
+            missing_fprime, fprime_of_a, updated_weights, factor_2,
+            batch_sum_mean, transposed_W, bias_update, learning_rate).
+
+answers: the exercise's 'answers' section, or --answers FILE (YAML/JSON with
+optional 'student' and 'variant', and 'answers'); by name under 'values':
+loss, z_l_i, a_l_i, delta_l_i, dW_l_i_j, db_l_i, W_l_i_j, b_l_i (layers 1..L,
+units from 1), or the exercise notation's names.
+
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -14,16 +42,25 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "check",
-        help="grade hand-computed answers: ok / rounding / wrong",
-        description="Compare the 'answers' of an exercise file (loss, outputs, z, a, deltas, "
-                    "grad_W, grad_b, W, b, per update or final; query outputs and classes) "
-                    "with the exact float64 solution, and give one verdict per number.",
-        epilog=RULE_HELP,
+        help="grade hand-computed answers: ok / carried / rounding / wrong",
+        description="Compare answers (the exercise's 'answers' section, or an answers file "
+                    "given with --answers) with the exact float64 solution and give one "
+                    "verdict per number, with the interval that would have been accepted, "
+                    "why, and the mistake when a classic one fits.",
+        epilog=HELP_V2 + "version 1 (--check-version 1) and the hand-precision model:\n"
+               + RULE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE", help="exercise file with an 'answers' section")
-    p.add_argument("--format", "-f", choices=("text", "json"), default="text",
-                   help="text (default) or json (glassnet.check/1)")
+    p.add_argument("file", metavar="EXERCISE", help="exercise file (YAML or JSON)")
+    p.add_argument("--answers", "-a", metavar="ANSWERS_FILE", default=None,
+                   help="answers file (YAML or JSON: student, variant, answers); the "
+                        "exercise's own 'answers' section is then ignored")
+    p.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text",
+                   help="text (default), json (glassnet.check/2, or glassnet.check/1 with "
+                        "--check-version 1) or markdown (a table)")
+    p.add_argument("--check-version", type=int, choices=(1, 2), default=2,
+                   help="2 (default): follow-through and named mistakes; 1: the version-1 "
+                        "verdicts ok / rounding / wrong and their JSON")
     p.add_argument("--output", "-o", metavar="OUT_FILE", default=None,
                    help="write to OUT_FILE instead of standard output")
     return p
@@ -31,14 +68,39 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import GlassnetError
-    from ..exercise import explain
+    from ..exercise.loader import load_exercise
     from .explain import emit
 
-    sol = explain(args.file)
-    if not sol.exercise.answers:
+    ex = load_exercise(args.file)
+    sheet = None
+    if args.answers is not None:
+        from ..grading.answers import load_answers
+
+        sheet = load_answers(args.answers)
+    elif not ex.answers:
         raise GlassnetError(f"{args.file}: no answers to check; add an 'answers' section "
-                            f"(loss, outputs, z, a, deltas, grad_W, grad_b, W, b, query, "
-                            f"updates)")
-    report = sol.check()
-    emit(report.to_json() if args.format == "json" else report.to_text(), args.output)
+                            f"(values, loss, outputs, z, a, deltas, grad_W, grad_b, W, b, query, "
+                            f"updates) or give an answers file with --answers")
+    if args.check_version == 1:
+        from ..exercise.loader import _answers, _Checker
+        from ..exercise.solution import solve
+
+        answers = None if sheet is None else _answers(_Checker(sheet.source), sheet.answers, ex)
+        report1 = solve(ex).check(answers)
+        if args.format == "json":
+            text = report1.to_json()
+        else:
+            text = report1.to_text()
+        emit(text, args.output)
+        return report1.exit_status
+    from ..grading.check import check_answers
+
+    report = check_answers(ex, sheet)
+    if args.format == "json":
+        text = report.to_json()
+    elif args.format == "markdown":
+        text = report.to_markdown()
+    else:
+        text = report.to_text()
+    emit(text, args.output)
     return report.exit_status

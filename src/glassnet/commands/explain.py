@@ -59,8 +59,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def emit(text: str, output: str | None) -> None:
     """Write ``text`` to a file or to stdout (UTF-8 even when the terminal is not)."""
     if output:
-        with open(output, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        from ..fileio import atomic_write_text
+
+        atomic_write_text(output, text, what="output file")  # all or nothing; errors: exit 2
         return
     try:
         sys.stdout.write(text)

@@ -17,13 +17,16 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "split). The picture format follows --out (.png, .svg, .pdf). Needs "
                     "matplotlib (pip install 'glassnet[plot]').",
     )
-    p.add_argument("kind", choices=KINDS)
+    p.add_argument("kind", choices=KINDS,
+                   help="history (learning curves), confusion (confusion matrix) or "
+                        "misclassified (the wrongly classified images)")
     p.add_argument("source", metavar="SOURCE", help="a history .jsonl file or a model directory")
     p.add_argument("--out", metavar="FILE", help="picture to write (default KIND.png)")
     p.add_argument("--dataset", metavar="NAME", help="default: the model's dataset")
     p.add_argument("--classes", metavar="A,B,...", help="default: the model's classes")
-    p.add_argument("--data-dir", metavar="DIR")
-    p.add_argument("--split", choices=["test", "train"], default="test")
+    p.add_argument("--data-dir", metavar="DIR", help="folder with the four IDX files")
+    p.add_argument("--split", choices=["test", "train"], default="test",
+                   help="which split of the dataset (default test)")
     p.add_argument("--count", type=int, default=25, metavar="N",
                    help="misclassified: how many images at most (default 25)")
     return p
@@ -45,10 +48,9 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if args.kind == "history":
         if source.is_dir():
-            from ..model_io import load_model
-            from ..training import History
+            from ..training import Classifier, History
 
-            model = load_model(source)
+            model = Classifier.load(source)
             records = (model.training or {}).get("history")
             if not records:
                 raise GlassnetError(f"model {source}: no training history stored in it")
@@ -58,12 +60,12 @@ def run(args: argparse.Namespace) -> int:
         written = plot_history(history, out)
     else:
         from ..metrics import confusion_matrix
-        from ..model_io import load_model
+        from ..training import Classifier
         from .evaluate import load_labelled
 
         if args.count < 1:
             raise GlassnetError(f"--count must be at least 1, got {args.count}")
-        model = load_model(source)
+        model = Classifier.load(source)
         args.format = "json"  # load_labelled: no download progress bar needed
         ds = load_labelled(model, args)
         X = ds.X.astype(model.network.dtype, copy=False)

@@ -14,21 +14,33 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "data, or an image file for models trained on images (converted to "
                     "grayscale, resized and scaled).",
     )
-    p.add_argument("model", metavar="MODEL_DIR")
-    p.add_argument("input", metavar="INPUT")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("model", metavar="MODEL_DIR", help="a model directory written by train")
+    p.add_argument("input", metavar="INPUT",
+                   help="rows to classify: .npy, .csv (no label column), .npz (its array X), "
+                        "or an image file for models trained on images")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text for people, json for scripts (default text)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    import numpy as np
 
     from ..data import load_inputs
-    from ..model_io import load_model
+    from ..errors import NonFiniteError
+    from ..fileio import dumps_json
+    from ..training import Classifier
 
-    model = load_model(args.model)
+    model = Classifier.load(args.model)  # refuses a model with NaN or infinite weights
     X = load_inputs(args.input, model.n_features, model.image_shape)
-    proba = model.predict_proba(X.astype(model.network.dtype, copy=False))
+    with np.errstate(over="ignore", invalid="ignore"):
+        proba = model.predict_proba(X.astype(model.network.dtype, copy=False))
+    bad = ~np.isfinite(proba).all(axis=1)
+    if bad.any():  # never a NaN probability reported as class 0
+        row = int(np.argmax(bad))
+        raise NonFiniteError(f"{args.input}: row {row}: the model's output is not a number "
+                             f"(NaN or infinity), for {int(bad.sum())} of {len(bad)} rows; "
+                             "are the inputs scaled like the training data?")
     idx = proba.argmax(axis=1)
     if model.task == "binary":  # the decision rule of training: p(positive) >= 0.5
         idx = (proba[:, 1] >= 0.5).astype(int)
@@ -37,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         rows = [{"row": i, "class": names[k], "index": int(k),
                  "probabilities": {n: float(p) for n, p in zip(names, row, strict=True)}}
                 for i, (k, row) in enumerate(zip(idx, proba, strict=True))]
-        print(json.dumps({"classes": names, "predictions": rows}))
+        print(dumps_json({"classes": names, "predictions": rows}))
         return 0
     w = max(5, *(len(n) for n in names))
     cw = max(8, *(len(n) + 1 for n in names))

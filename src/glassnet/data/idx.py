@@ -58,6 +58,8 @@ _IDX_DTYPES: dict[int, np.dtype] = {
 _GZIP_MAGIC = b"\x1f\x8b"
 #: deflate cannot compress better than about 1032:1; a header declaring more is corrupt
 _MAX_DEFLATE_RATIO = 1032
+#: the most data read_idx accepts from one file by default (1 GiB)
+MAX_IDX_BYTES = 1 << 30
 #: gzip is decompressed straight into the output array in pieces of this size
 _CHUNK = 1 << 20
 
@@ -73,7 +75,8 @@ def _describe_magic(magic: int) -> str:
     return "not an IDX file"
 
 
-def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray:
+def read_idx(path: str | os.PathLike, *, magic: int | None = None,
+             max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """Read an IDX file (gzip-compressed or raw) into a NumPy array, checking everything.
 
     Checks, each failing with a :class:`DataError` that names the file and
@@ -83,6 +86,11 @@ def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray
     sizes declared in the header against the bytes actually present (too few
     = truncated, too many = not the file the header describes); and, for
     gzip, the integrity of the compressed stream (truncation, bad data, CRC).
+    Nothing is allocated before the header is checked against the file's
+    real size (a gzip file cannot hold more than 1032 times its size) and
+    against ``max_bytes`` (default :data:`MAX_IDX_BYTES`, 1 GiB; Fashion-MNIST's
+    largest file holds 47 MB), and gzip is never decompressed beyond what the
+    header declares plus one byte, so a decompression bomb costs nothing.
 
     Returns an array of shape given by the header, ``uint8`` for MNIST
     (other IDX types are converted to native byte order). The array is
@@ -115,8 +123,9 @@ an IDX label file); expected 2051 (0x00000803, an IDX image file)
         try:
             if compressed:
                 with gzip.GzipFile(fileobj=fh, mode="rb") as stream:
-                    return _read_stream(stream, path, file_size, compressed, magic)
-            return _read_stream(fh, path, file_size, compressed, magic)
+                    return _read_stream(stream, path, file_size, compressed, magic,
+                                        max_bytes)
+            return _read_stream(fh, path, file_size, compressed, magic, max_bytes)
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise DataError(
                 f"{path}: the gzip stream is truncated or corrupt ({exc}); "
@@ -137,7 +146,7 @@ def _read_exactly(stream, n: int) -> bytes:
 
 
 def _read_stream(stream, path: Path, file_size: int, compressed: bool,
-                 magic: int | None) -> np.ndarray:
+                 magic: int | None, max_bytes: int) -> np.ndarray:
     kind = "decompressed data" if compressed else "file"
     head = _read_exactly(stream, 4)
     if len(head) < 4:
@@ -185,6 +194,11 @@ def _read_stream(stream, path: Path, file_size: int, compressed: bool,
             f"{path}: {declared}, more than a {file_size}-byte gzip file can hold "
             "(corrupt header?)"
         )
+    if nbytes > max_bytes:
+        raise DataError(
+            f"{path}: {declared}, more than the {max_bytes} bytes glassnet reads from one IDX "
+            "file (read_idx(..., max_bytes=...) raises the limit)"
+        )
     try:
         data = np.empty(count, dtype=dtype)
     except MemoryError:
@@ -203,12 +217,11 @@ def _read_stream(stream, path: Path, file_size: int, compressed: bool,
         raise DataError(
             f"{path}: {declared}, but the {kind} ends after {filled} of them (truncated file?)"
         )
-    extra = 0
-    while piece := stream.read(_CHUNK):  # for gzip this also checks the CRC at the end
-        extra += len(piece)
-    if extra:
+    # one byte more, never the rest: a bomb's tail is not decompressed (for gzip, reaching
+    # the end here also checks the CRC)
+    if stream.read(1):
         raise DataError(
-            f"{path}: {declared}, but the {kind} has {extra} more bytes after them "
+            f"{path}: {declared}, but the {kind} has more bytes after them "
             "(not the file the header describes)"
         )
     data = data.reshape(shape)

@@ -36,6 +36,13 @@ __all__ = ["IMAGE_SUFFIXES", "load_image", "load_inputs", "resize_area"]
 #: file name endings read as images (matplotlib reads PNG itself, the rest through Pillow)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pbm", ".bmp", ".gif", ".tif",
                   ".tiff", ".webp")
+#: the most bytes of data read from one .npy/.npz input (checked against its header first)
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+#: the most bytes read from one .csv input
+MAX_CSV_BYTES = 64 * 1024 * 1024
+#: the most bytes read from one image file, and the most pixels decoded (25 megapixels)
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+MAX_IMAGE_PIXELS = 25_000_000
 #: luminance weights (ITU-R BT.601) for RGB -> gray
 _LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -49,6 +56,8 @@ def load_inputs(
 
     * ``.npy``: a numeric array (no pickles), shape (N, D) or (D,) for one
       row; with ``image_shape`` also (N, rows, cols) or (rows, cols).
+    * ``.npz``: the array ``X`` in it (as written for ``glassnet train
+      --data``; a ``y`` array beside it is ignored), no pickles.
     * ``.csv``: rows of comma-separated numbers; a first line that is not
       numbers is taken as a header and skipped.
     * an image (``.png``, ``.jpg``, ``.pgm``, ...) when ``image_shape`` is
@@ -65,6 +74,8 @@ def load_inputs(
     suffix = path.suffix.lower()
     if suffix == ".npy":
         rows = _load_npy(path)
+    elif suffix == ".npz":
+        rows = _load_npz(path)
     elif suffix == ".csv":
         rows = _load_csv(path)
     elif suffix in IMAGE_SUFFIXES:
@@ -75,7 +86,8 @@ def load_inputs(
             )
         return load_image(path, image_shape).reshape(1, -1)
     else:
-        kinds = ".npy or .csv" + (" or an image (.png, .jpg, .pgm, ...)" if image_shape else "")
+        kinds = ".npy, .npz or .csv" + (" or an image (.png, .jpg, .pgm, ...)"
+                                        if image_shape else "")
         raise DataError(f"{path}: unsupported input file type {suffix or '(none)'!r}; "
                         f"expected {kinds}")
 
@@ -107,16 +119,36 @@ def load_inputs(
 
 
 def _load_npy(path: Path) -> np.ndarray:
-    try:
-        rows = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise DataError(f"{path}: not a plain numeric .npy array ({exc})") from None
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read as .npy ({exc})") from None
+    from ..fileio import load_npy_capped
+
+    # the header is checked against the file's size and MAX_INPUT_BYTES before reading
+    rows = load_npy_capped(path, MAX_INPUT_BYTES, "", error=DataError)
     if not isinstance(rows, np.ndarray):
         raise DataError(f"{path}: expected a .npy array")
     if rows.dtype.kind not in "biuf":
         raise DataError(f"{path}: array of {rows.dtype}; expected numbers")
+    return rows.astype(np.float64, copy=False)
+
+
+def _load_npz(path: Path) -> np.ndarray:
+    import zipfile
+
+    from ..fileio import load_npz_capped
+
+    try:
+        z = load_npz_capped(path, MAX_INPUT_BYTES, "", error=DataError)  # headers checked first
+        if "X" not in z:
+            raise DataError(f"{path}: no array named 'X' (the rows to predict); it holds "
+                            f"{', '.join(z) or 'no arrays'}")
+        rows = z["X"]
+    except DataError:
+        raise
+    except ValueError as exc:
+        raise DataError(f"{path}: not a plain numeric .npz ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: cannot read as .npz ({exc})") from None
+    if rows.dtype.kind not in "biuf":
+        raise DataError(f"{path}: array X of {rows.dtype}; expected numbers")
     return rows.astype(np.float64, copy=False)
 
 
@@ -129,10 +161,12 @@ def _numbers(line: str) -> bool:
 
 
 def _load_csv(path: Path) -> np.ndarray:
+    from ..fileio import read_bytes_capped
+
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            lines = fh.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = read_bytes_capped(path, MAX_CSV_BYTES, "input file").decode(
+            "utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
         raise DataError(f"{path}: cannot read as a text .csv file ({exc})") from None
     numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
     if numbered and not _numbers(numbered[0][1]):
@@ -169,6 +203,7 @@ def load_image(path: str | os.PathLike, image_shape: tuple[int, int]) -> np.ndar
     except ImportError:
         raise DataError(f"{path}: reading images needs matplotlib: pip install "
                         "'glassnet[plot]'") from None
+    _check_image_size(path)
     try:
         img = np.asarray(mpimg.imread(path))
     except Exception as exc:  # matplotlib/Pillow raise many types for a bad image
@@ -203,6 +238,43 @@ def load_image(path: str | os.PathLike, image_shape: tuple[int, int]) -> np.ndar
     if small.mean() > 0.5:
         small = 1.0 - small
     return small.astype(np.float32)
+
+
+def _check_image_size(path: Path) -> None:
+    """Refuse a file over MAX_IMAGE_BYTES, or an image over MAX_IMAGE_PIXELS, before decoding.
+
+    Pillow reads only the header to learn the size; a 20 000 x 20 000 PNG of a
+    few hundred kilobytes would otherwise take 6 GB once decoded.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if size > MAX_IMAGE_BYTES:
+        raise DataError(f"{path}: {size} bytes, more than the {MAX_IMAGE_BYTES} glassnet reads "
+                        "from an image; crop or shrink it")
+    try:
+        from PIL import Image
+    except ImportError:  # matplotlib without Pillow reads PNG only: check its header here
+        dims = _png_dimensions(path)
+    else:
+        try:
+            with Image.open(path) as im:
+                dims = im.size
+        except Exception:  # not an image Pillow knows (the reader below says so), or damaged
+            dims = _png_dimensions(path)
+    if dims is not None and dims[0] * dims[1] > MAX_IMAGE_PIXELS:
+        raise DataError(f"{path}: an image of {dims[0]} x {dims[1]} pixels, more than the "
+                        f"{MAX_IMAGE_PIXELS} glassnet decodes; crop or shrink it (the model "
+                        "sees it at a small size anyway)")
+
+
+def _png_dimensions(path: Path) -> tuple[int, int] | None:
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def _area_weights(n_in: int, n_out: int) -> np.ndarray:

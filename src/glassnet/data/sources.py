@@ -104,10 +104,12 @@ MIRRORS: dict[str, tuple[str, ...]] = {
 MIRROR_ENV = "GLASSNET_MIRROR"
 DATA_ENV = "GLASSNET_DATA"
 _TIMEOUT = 30.0
+#: the longest one file's download may take, in seconds (MNIST's largest file is 10 MB)
+DOWNLOAD_SECONDS = 600.0
 _BLOCK = 1 << 16
 
-#: (resolved path, size, mtime_ns, inode) of files whose checksum already matched
-_verified: set[tuple[str, int, int, int]] = set()
+#: (expected SHA-256, resolved path, size, mtime_ns, inode) of files whose checksum matched
+_verified: set[tuple[str, str, int, int, int]] = set()
 
 
 def _check_name(name: str) -> None:
@@ -180,7 +182,9 @@ def verify_file(path: str | os.PathLike, name: str) -> None:
         st = path.stat()
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    # the expected digest is part of the key: the same file checked as another dataset's
+    # (a Fashion-MNIST file in an MNIST folder) must be hashed and compared again
+    key = (expected, str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
     if key in _verified:
         return
     try:
@@ -188,6 +192,7 @@ def verify_file(path: str | os.PathLike, name: str) -> None:
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if actual != expected:
+        _raise_if_other_dataset(path, name, actual)
         size = SIZES[(name, path.name)]
         if st.st_size != size:
             how = f"it has {st.st_size} bytes, the original {size}" + (
@@ -352,7 +357,7 @@ def download_file(
     for base in mirror_urls(name, mirrors):
         url = base + filename
         try:
-            _fetch(url, target, expected, progress)
+            _fetch(url, target, expected, progress, SIZES[(name, filename)])
             return target
         except _FetchError as exc:
             failures.append(f"{url}: {exc}")
@@ -366,11 +371,20 @@ class _FetchError(Exception):
     """One mirror failed; the message says how."""
 
 
-def _fetch(url: str, target: Path, expected: str, progress: bool) -> None:
+def _fetch(url: str, target: Path, expected: str, progress: bool, size: int) -> None:
+    """Download ``url`` to ``target`` (via a temporary file), bounded in size and time.
+
+    At most ``size`` bytes (the published size of the file) are accepted: a
+    larger Content-Length is refused before reading, and the transfer stops
+    at the first byte too many. Each read waits at most ``_TIMEOUT`` seconds
+    and the whole download at most ``DOWNLOAD_SECONDS``.
+    """
     import http.client
+    import time
     import urllib.error
 
     tmp = None
+    deadline = time.monotonic() + DOWNLOAD_SECONDS
     try:
         try:
             response = _open_url(url, _TIMEOUT)
@@ -381,6 +395,8 @@ def _fetch(url: str, target: Path, expected: str, progress: bool) -> None:
         with response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
+            if total is not None and total > size:
+                raise _FetchError(f"the server announces {total} bytes; the file has {size}")
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                        suffix=".part")
             digest = hashlib.sha256()
@@ -389,6 +405,11 @@ def _fetch(url: str, target: Path, expected: str, progress: bool) -> None:
             try:
                 with os.fdopen(fd, "wb") as out:
                     while block := response.read(_BLOCK):
+                        if time.monotonic() > deadline:
+                            raise _FetchError(f"took more than {DOWNLOAD_SECONDS:.0f} s "
+                                              f"({received} of {size} bytes)")
+                        if received + len(block) > size:
+                            raise _FetchError(f"more than the {size} bytes the file has")
                         out.write(block)
                         digest.update(block)
                         received += len(block)
@@ -417,3 +438,69 @@ def _fetch(url: str, target: Path, expected: str, progress: bool) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+# ------------------------------------------- MNIST files where Fashion-MNIST was meant
+#: how the datasets are named in messages
+_DISPLAY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+#: images read to recognise a dataset by content
+_SNIFF_IMAGES = 1000
+
+
+def identify_images(path: str | os.PathLike) -> str | None:
+    """Which dataset a 28×28 IDX images file (``.gz`` or raw) looks like, by content.
+
+    MNIST digits are centred in a 20×20 box, leaving a 4-pixel empty margin:
+    of the first 1,000 images about 1.5 % have any ink on the outermost ring
+    of pixels. Fashion-MNIST's clothes fill the frame: all of them do, yet
+    half of their pixels are still black background (at least a fifth in
+    99 % of them). So a ring share above 1/2 with a black background says
+    ``"fashion-mnist"``, a ring share below 1/10 ``"mnist"``, and anything
+    else (a blank or constant file, or one that is not 28×28 IDX images) None.
+    """
+    import gzip
+
+    path = Path(path)
+    n_bytes = 16 + 784 * _SNIFF_IMAGES
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rb") as fh:
+            data = fh.read(n_bytes)
+    except (OSError, EOFError):
+        return None
+    if len(data) < 16 + 784 or data[:4] != b"\x00\x00\x08\x03" \
+            or data[8:16] != b"\x00\x00\x00\x1c\x00\x00\x00\x1c":
+        return None
+    import numpy as np
+
+    n = (len(data) - 16) // 784
+    images = np.frombuffer(data, np.uint8, count=n * 784, offset=16).reshape(n, 28, 28)
+    ring = np.ones((28, 28), dtype=bool)
+    ring[1:-1, 1:-1] = False
+    share = float((images[:, ring] > 0).any(axis=1).mean())
+    background = float((images == 0).mean())
+    if share > 0.5 and background > 0.2:
+        return "fashion-mnist"
+    if share < 0.1:
+        return "mnist"
+    return None
+
+
+def _raise_if_other_dataset(path: Path, name: str, actual: str) -> None:
+    """A checksum mismatch that is really the other dataset's file: say so, plainly."""
+    for (other, fname), digest in SHA256.items():
+        if other != name and fname == path.name and digest == actual:
+            why = f"its SHA-256 is that of the official {_DISPLAY[other]} {fname}"
+            break
+    else:
+        other = identify_images(path) if "images" in path.name else None
+        if other is None or other == name:
+            return
+        why = ("its images fill the frame as clothes do, where MNIST digits leave a margin"
+               if other == "fashion-mnist" else
+               "its images are digits with an empty margin, not clothes")
+    raise DataError(
+        f"{path}: these are {_DISPLAY[other]} files, not {_DISPLAY[name]} ({why}); use "
+        f"--dataset {other} for them, or give --data-dir a folder with the {_DISPLAY[name]} "
+        "files"
+    )

@@ -25,7 +25,6 @@ activations) or from the engine's own activation and loss objects
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +41,8 @@ from .steps import (
     b_sym,
     delta_sym,
     derivative_parts,
+    fused_delta_parts,
     loss_gradient_parts,
-    t_sym,
     z_sym,
 )
 
@@ -53,7 +52,6 @@ __all__ = ["MAX_PATHS", "Factor", "Path", "SampleChain", "UpdateChain", "ChainRu
 #: beyond this many paths per sample, the δ recursion of the worked solution is the readable form
 MAX_PATHS = 512
 
-_PARAM = re.compile(r"^\s*([Wwb])\s*(\d+)\s*[\[(]\s*(\d+)\s*(?:,\s*(\d+)\s*)?[\])]\s*$")
 
 
 @dataclass
@@ -148,37 +146,61 @@ class ChainRule:
 
         return dumps_compact(self.to_dict()) + "\n"
 
+    # notebooks: a table of the paths, not a 40 000-character repr (check v2, issue 9)
+    def _table_rows(self, limit: int = 40) -> tuple[list[tuple[str, ...]], int]:
+        txt = Style("text")
+        rows, total = [], 0
+        for uc in self.updates:
+            for sc in uc.samples:
+                for p in sc.paths:
+                    total += 1
+                    if len(rows) < limit:
+                        rows.append((str(uc.update + 1), str(sc.sample + 1),
+                                     " → ".join(n.render(txt) for n in p.nodes),
+                                     " · ".join(f"{f.name.render(txt)} = {f.value:.6g}"
+                                                for f in p.factors), f"{p.product:.6g}"))
+        return rows, total - len(rows)
+
+    def _summary(self) -> list[str]:
+        return [f"update {uc.update + 1}: ∂E/∂{self.name} = {uc.total:.9g} (backpropagation: "
+                f"{uc.engine:.9g}); {uc.before:.9g} → {uc.after:.9g}" for uc in self.updates]
+
+    def _repr_markdown_(self) -> str:
+        rows, more = self._table_rows()
+        out = [f"**∂E/∂{self.name}: the chain rule, path by path**", "",
+               "| update | sample | path | factors | product |", "|---|---|---|---|---|"]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+        if more:
+            out.append(f"| … | | {more} more paths | | |")
+        return "\n".join(out + [""] + [f"- {line}" for line in self._summary()]) + "\n"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows, more = self._table_rows()
+        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
+                       for r in rows)
+        if more:
+            body += f"<tr><td colspan=\"5\">… {more} more paths</td></tr>"
+        summary = "".join(f"<li>{escape(line)}</li>" for line in self._summary())
+        return (f"<p><b>∂E/∂{escape(self.name)}: the chain rule, path by path</b></p><table>"
+                "<thead><tr><th>update</th><th>sample</th><th>path</th><th>factors</th>"
+                f"<th>product</th></tr></thead><tbody>{body}</tbody></table><ul>{summary}</ul>")
+
+    def __repr__(self) -> str:
+        return (f"ChainRule({self.name!r}, updates={len(self.updates)}, "
+                f"paths={sum(len(sc.paths) for uc in self.updates for sc in uc.samples)})")
+
 
 def parse_parameter(sol: Any, spec: str) -> tuple[str, int, int, int | None]:
-    """``"W1[1,2]"`` → ("W", 1, 0, 1): kind, 1-based layer, 0-based row and column."""
-    m = _PARAM.match(spec)
-    L = sol.n_layers
-    example = "W1[1,2] (w₁₂⁽¹⁾: from unit 2 of layer 0 to unit 1 of layer 1) or b2[1]"
-    if not m:
-        raise GlassnetError(f"--weight {spec!r}: expected a parameter like {example}")
-    kind = "W" if m.group(1) in "Ww" else "b"
-    l, i = int(m.group(2)), int(m.group(3))
-    j = None if m.group(4) is None else int(m.group(4))
-    if kind == "W" and j is None:
-        raise GlassnetError(f"--weight {spec!r}: a weight needs two indices, e.g. W{l}[{i},1]")
-    if kind == "b" and j is not None:
-        raise GlassnetError(f"--weight {spec!r}: a bias has one index, e.g. b{l}[{i}]")
-    if kind == "b" and not sol.has_biases:
-        raise GlassnetError(f"--weight {spec!r}: this network has no biases")
-    if not 1 <= l <= L:
-        raise GlassnetError(f"--weight {spec!r}: layers with parameters are 1..{L} "
-                            f"(layer 0 is the input)")
-    rows, cols = sol.layers[l], sol.layers[l - 1]
-    if i == 0 or (j == 0):
-        raise GlassnetError(f"--weight {spec!r}: indices count from 1, as in the worked "
-                            f"solution's w₁₁⁽¹⁾")
-    if i > rows:
-        raise GlassnetError(f"--weight {spec!r}: layer {l} has {rows} unit"
-                            f"{'s' if rows != 1 else ''} (rows 1..{rows})")
-    if j is not None and j > cols:
-        raise GlassnetError(f"--weight {spec!r}: layer {l - 1} has {cols} unit"
-                            f"{'s' if cols != 1 else ''} (columns 1..{cols})")
-    return kind, l, i - 1, None if j is None else j - 1
+    """``"W1[1,2]"`` → ("W", 1, 0, 1): kind, 1-based layer, 0-based row and column.
+
+    The syntax and bounds are checked by :func:`glassnet.validate.parse_parameter_name`
+    (``W1[1,2]``, ``b2[1]``, ``W_1_1_2``), indices by their length before their value.
+    """
+    from ..validate import parse_parameter_name
+
+    return parse_parameter_name(spec, sol.layers, sol.has_biases, "--weight")
 
 
 def chain_rule(sol: Any, spec: str) -> ChainRule:
@@ -232,7 +254,7 @@ def _sample_chain(sol: Any, up: Any, s: int, kind: str, l: int, i: int, j: int |
     mean = up.reduction == "mean" and n > 1
     out_act = sol.activations[-1]
     fused = sol.fused_output_delta
-    grad = np.asarray(sol.loss.grad_output(y[None, :], t[None, :]))[0]
+    grad = (None if fused else np.asarray(sol.loss.grad_output(y[None, :], t[None, :]))[0])
     K = len(y)
     # the last factor: ∂z_i^(l)/∂θ
     lt = up.layers[l - 1]
@@ -256,10 +278,11 @@ def _sample_chain(sol: Any, up: Any, s: int, kind: str, l: int, i: int, j: int |
                                       Frac(Num(1), Num(n)), 1.0 / n))
             m_unit = chain_units[-1]
             if fused:
-                value = float(y[m_unit] - t[m_unit])
-                factors.append(Factor(Deriv(E, z_sym(L, m_unit)),
-                                      Sum([("+", a_sym(L, m_unit, L)), ("-", t_sym(m_unit))]),
-                                      Sum([("+", Num(y[m_unit])), ("-", Num(t[m_unit]))]), value))
+                # the engine's own fused δ: y − t, or t·(y − 1) for sigmoid + cross-entropy
+                value = float(sol.loss.fused_delta(out_act, y[None, :], t[None, :])[0, m_unit])
+                sym_f, num_f = fused_delta_parts(sol, m_unit, float(y[m_unit]),
+                                                 float(t[m_unit]), L)
+                factors.append(Factor(Deriv(E, z_sym(L, m_unit)), sym_f, num_f, value))
             else:
                 sym, numeric = loss_gradient_parts(sol.loss, K, k, float(y[k]), float(t[k]), L)
                 factors.append(Factor(Deriv(E, a_sym(L, k, L)), sym,

@@ -314,10 +314,13 @@ def check_solution(sol: Any, answers: dict[str, Any] | None = None) -> CheckRepo
                     label += f" [sample {up.samples[idx[-2] if key != 'outputs' else idx[0]] + 1}]"
                 _add(verdicts, ans, exact, scale, kind, name, prefix + label, u, before, key)
 
-    top = {k: v for k, v in answers.items() if k not in ("updates", "query")}
+    # ``values`` and ``formulas`` (answers by name) are graded by check version 2 only
+    top = {k: v for k, v in answers.items() if k not in ("updates", "query", "values",
+                                                          "formulas")}
     if top:
         add_update(top, n_up - 1, final=True)
     for u, entry in enumerate(answers.get("updates") or []):
+        entry = {k: v for k, v in (entry or {}).items() if k != "values"}
         if entry:
             add_update(entry, u, final=False)
     for q, entry in enumerate(answers.get("query") or []):

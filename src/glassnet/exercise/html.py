@@ -13,7 +13,7 @@ from typing import Any
 
 from .formula import Num, Style
 from .numbers import digits_for_update
-from .steps import Equation, Heading, KeyValues, Matrix, Note, Picture, build_document
+from .steps import Equation, Heading, KeyValues, Matrix, Note, Picture, iter_document
 
 __all__ = ["render_html"]
 
@@ -58,7 +58,7 @@ def _matrix_html(node: Matrix, st: Style) -> str:
 
 def render_html(sol: Any, decimals: int | None = None) -> str:
     st = Style("html", decimals)
-    nodes = build_document(sol, decimals, pictures=True)
+    nodes = iter_document(sol, decimals, pictures=True)
     body: list[str] = []
     for node in nodes:
         if isinstance(node, Heading):

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GlassnetError
+from ..validate import MAX_INT_DIGITS, printable
 from .numbers import WrittenFloat, parse_decimal, written_text
 
 __all__ = ["Exercise", "ExerciseError", "Answer", "load_exercise", "parse_exercise",
@@ -44,17 +45,30 @@ __all__ = ["Exercise", "ExerciseError", "Answer", "load_exercise", "parse_exerci
 
 MODES = ("sgd", "batch", "batch_mean")
 
-#: Exercises are small; these bounds keep a typo (``epochs: 1000000000``) from hanging.
-LIMITS = {"units": 1024, "layers": 32, "samples": 10_000, "epochs": 10_000,
-          "updates": 10_000, "queries": 10_000}
+#: Exercises are small; these bounds keep a typo (``epochs: 1000000000``) from hanging, and
+#: are checked before any work. ``numbers`` caps the numbers a worked solution prints (see
+#: :func:`printed_numbers`): measured so that every output format of ``glassnet explain``
+#: renders the largest accepted exercise within about 1 GiB and a few seconds
+#: (docs/explain.md, "Limits"). ``file_bytes`` caps the exercise file read.
+LIMITS = {"units": 1024, "layers": 32, "parameters": 100_000, "samples": 10_000,
+          "epochs": 10_000, "updates": 10_000, "queries": 10_000, "numbers": 400_000,
+          "file_bytes": 4 * 1024 * 1024}
+#: initializer parameters (std, limit, value, mean) beyond this magnitude are refused
+INIT_PARAM_MAX = 1e6
+#: an answer's magnitude beyond this is absurd for an exercise (and overflows comparisons)
+ANSWER_MAX = 1e100
+#: an answer written with more characters than this is refused (it would be unreadable)
+ANSWER_MAX_CHARS = 64
 
 TOP_KEYS = ("title", "description", "source", "network", "loss", "learning_rate", "mode",
-            "epochs", "samples", "query", "answers")
+            "epochs", "samples", "query", "answers", "variant", "notation")
 NETWORK_KEYS = ("layers", "activation", "weights", "biases", "update_biases")
 SAMPLE_KEYS = ("x", "t")
 #: answer keys allowed for one update (and, for a one-update exercise, at the top level)
 UPDATE_ANSWER_KEYS = ("loss", "outputs", "z", "a", "deltas", "grad_W", "grad_b", "W", "b")
-ANSWER_KEYS = UPDATE_ANSWER_KEYS + ("query", "updates")
+ANSWER_KEYS = UPDATE_ANSWER_KEYS + ("query", "updates", "values", "formulas")
+#: grading.md: answers by name (``values``, top level and per update) and formula answers
+NAMED_ANSWER_KEYS = ("values",)
 QUERY_ANSWER_KEYS = ("output", "class")
 
 
@@ -67,7 +81,8 @@ class ExerciseError(GlassnetError):
         self.message = message
         where = f"{source}: " if source else ""
         where += f"{path}: " if path else ""
-        super().__init__(" ".join(f"{where}{message}".split()))
+        # a key or file name from outside may carry terminal escapes: never print them
+        super().__init__(printable(" ".join(f"{where}{message}".split())))
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,8 @@ class Exercise:
     source_note: str | None = None
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the ``notation`` section (a glassnet.derive.notation.Notation), or None
+    notation: Any = None
 
     @property
     def n_samples(self) -> int:
@@ -131,20 +148,25 @@ class Exercise:
         if self.title and self.title.strip():
             return " ".join(self.title.split())
         base = os.path.basename(self.source) if self.source else "exercise"
-        return os.path.splitext(base)[0]
+        return printable(os.path.splitext(base)[0])
 
 
 # ----------------------------------------------------------------------------- reading
-def read_document(path: str | os.PathLike[str]) -> Any:
+def read_document(path: str | os.PathLike[str], what: str = "exercise file") -> Any:
     """Read a YAML or JSON file into plain Python objects (safe loaders only).
 
-    Raises :class:`ExerciseError` for text that is not UTF-8, not valid
-    YAML/JSON, or has a duplicated key; ``FileNotFoundError`` and friends
-    pass through (the CLI reports them).
+    Raises :class:`ExerciseError` for a path that is missing, not a regular file
+    (``/dev/zero``, a pipe) or larger than ``LIMITS["file_bytes"]`` (checked before
+    reading; ``what`` names the file in that message), and for text that is not
+    UTF-8, not valid YAML/JSON, or has a duplicated key.
     """
+    from ..validate import ValidationError, read_input_file
+
     source = os.fspath(path)
-    with open(source, "rb") as fh:
-        data = fh.read()
+    try:  # exists, a regular file (not /dev/zero or a pipe), at most LIMITS["file_bytes"]
+        data = read_input_file(source, LIMITS["file_bytes"], what)
+    except ValidationError as exc:
+        raise ExerciseError("", "", str(exc)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -167,9 +189,14 @@ def _read_json(text: str, source: str) -> Any:
             out[key] = value
         return out
 
+    def parse_int(digits: str) -> int | HugeInteger:
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:  # never converted (see HugeInteger)
+            return HugeInteger(digits)
+        return int(digits)
+
     try:
         return json.loads(text, object_pairs_hook=pairs, parse_float=WrittenFloat,
-                          parse_constant=WrittenFloat)
+                          parse_constant=WrittenFloat, parse_int=parse_int)
     except _Duplicate as dup:
         raise ExerciseError(source, "", f"duplicate key {dup.key!r}; each key may appear once") \
             from None
@@ -183,6 +210,21 @@ def _read_json(text: str, source: str) -> Any:
 class _Duplicate(Exception):
     def __init__(self, key: str):
         self.key = key
+
+
+class HugeInteger:
+    """An integer written with more than ``MAX_INT_DIGITS`` digits, left unconverted.
+
+    Converting a 5000-digit string costs quadratic time (Python refuses beyond 4300
+    digits); no exercise needs one, so the readers keep only its length, and every
+    validator refuses it as "not a number" with the key path where it was written.
+    """
+
+    def __init__(self, digits: str):
+        self.digits = len(digits.lstrip("-+"))
+
+    def __repr__(self) -> str:
+        return f"an integer with {self.digits} digits"
 
 
 _YAML_LOADER: Any = None
@@ -224,8 +266,11 @@ def _yaml_loader() -> Any:
                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
         list("-+0123456789."))
 
-    def construct_int(loader: Any, node: Any) -> int:
-        return int(loader.construct_scalar(node).replace("_", ""), 10)
+    def construct_int(loader: Any, node: Any) -> int | HugeInteger:
+        digits = loader.construct_scalar(node).replace("_", "")
+        if len(digits.lstrip("-+")) > MAX_INT_DIGITS:  # never converted (see HugeInteger)
+            return HugeInteger(digits)
+        return int(digits, 10)
 
     def construct_float(loader: Any, node: Any) -> float:
         return WrittenFloat(loader.construct_scalar(node))
@@ -363,6 +408,8 @@ def _describe(value: Any) -> str:
         return f"a list of {len(value)}"
     if isinstance(value, (int, float)):
         return written_text(value)
+    if isinstance(value, HugeInteger):
+        return f"{value!r} (at most {MAX_INT_DIGITS} are allowed)"
     return type(value).__name__
 
 
@@ -379,11 +426,15 @@ def parse_exercise(data: Any, source: str = "") -> Exercise:
         if key in top and top[key] is not None:
             if not isinstance(top[key], str):
                 raise c.fail(key, f"expected text, got {_describe(top[key])}")
-            texts[key] = top[key]
+            # control characters (ANSI escapes, bidi overrides) never reach an output
+            texts[key] = printable(top[key], keep_newlines=key == "description")
 
+    if top.get("variant") is not None:  # written by `glassnet generate` (grading/generate.py)
+        _variant(c, top["variant"])
     net = c.mapping(top["network"], "network", NETWORK_KEYS,
                     required=("layers", "activation", "weights", "biases"))
     layers = _layers(c, net["layers"])
+    _check_parameters(c, layers)
     n_layers = len(layers) - 1
     activations = _activations(c, net["activation"], n_layers)
     weights = _params(c, net["weights"], "network.weights", layers, matrix=True)
@@ -400,6 +451,7 @@ def parse_exercise(data: Any, source: str = "") -> Exercise:
         update_biases = net["update_biases"]
 
     loss = _loss(c, top["loss"])
+    _check_domain(c, loss, activations[-1], layers[-1])
     learning_rate = c.number(top["learning_rate"], "learning_rate", minimum=0.0)
     mode = top["mode"]
     if mode not in MODES:
@@ -421,6 +473,7 @@ def parse_exercise(data: Any, source: str = "") -> Exercise:
     query = None
     if "query" in top and top["query"] is not None:
         query = _query(c, top["query"], layers[0])
+    _check_numbers(c, layers, len(X), mode, epochs, 0 if query is None else len(query))
 
     ex = Exercise(
         layers=layers, activations=activations, weights=weights, biases=biases,
@@ -429,9 +482,85 @@ def parse_exercise(data: Any, source: str = "") -> Exercise:
         description=texts.get("description"), source_note=texts.get("source"),
         source=source, raw=dict(top),
     )
+    if "notation" in top and top["notation"] is not None:  # symbols for glassnet derive
+        from ..derive.notation import parse_notation
+
+        ex.notation = parse_notation(top["notation"], source)
     if "answers" in top and top["answers"] is not None:
         ex.answers = _answers(c, top["answers"], ex)
     return ex
+
+
+def _variant(c: _Checker, value: Any) -> None:
+    """``variant``: which generated variant this is (id, student, seed, ...): a mapping of text,
+    integers and lists of text, kept in ``Exercise.raw`` for ``glassnet grade``."""
+    if not isinstance(value, Mapping):
+        raise c.fail("variant", f"expected a mapping such as {{id: v01, student: ann}}, got "
+                                f"{_describe(value)}")
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise c.fail("variant", f"expected text keys, got {_describe(key)}")
+        ok = (isinstance(item, (str, int)) and not isinstance(item, bool)) or (
+            isinstance(item, (list, tuple)) and all(isinstance(v, str) for v in item))
+        if item is not None and not ok:
+            raise c.fail(f"variant.{key}", f"expected text, an integer or a list of text, got "
+                                           f"{_describe(item)}")
+
+
+def parameter_count(layers: Sequence[int]) -> int:
+    """Weights and biases of a dense network with these layer sizes."""
+    return sum(layers[l] * layers[l + 1] + layers[l + 1] for l in range(len(layers) - 1))
+
+
+def printed_numbers(layers: Sequence[int], n_samples: int, mode: str, epochs: int,
+                    n_query: int = 0) -> int:
+    """An upper estimate of the numbers the text worked solution prints: its size.
+
+    Every sample of an update shows its forward pass (each z as Σ w·x + b, numbers
+    substituted), its deltas (each hidden δ as Σ w·δ · f'(z)) and its share of every
+    gradient: about 5 numbers per weight and 15 per unit; every update shows each
+    parameter's gradient total and its update (about 8 numbers per parameter). Fitted
+    on counted outputs; time and memory of every output format of ``glassnet explain``
+    grow in proportion (measurements in docs/explain.md, "Limits").
+    """
+    params = parameter_count(layers)
+    weights, units = params - sum(layers[1:]), sum(layers[1:])
+    per_sample = 5 * weights + 15 * units + 20
+    per_update_samples = 1 if mode == "sgd" else n_samples
+    updates = epochs * (n_samples if mode == "sgd" else 1)
+    return (updates * (8 * params + per_update_samples * per_sample) + 2 * params
+            + n_query * per_sample)
+
+
+def _check_parameters(c: _Checker, layers: list[int]) -> None:
+    n = parameter_count(layers)
+    if n > LIMITS["parameters"]:
+        raise c.fail("network.layers", f"{n} weights and biases; an exercise may have at most "
+                                       f"{LIMITS['parameters']} (its worked solution prints "
+                                       f"every one of them for every update)")
+
+
+def _check_numbers(c: _Checker, layers: list[int], n_samples: int, mode: str, epochs: int,
+                   n_query: int) -> None:
+    n = printed_numbers(layers, n_samples, mode, epochs, n_query)
+    if n > LIMITS["numbers"]:
+        updates = epochs * (n_samples if mode == "sgd" else 1)
+        raise c.fail("epochs" if updates > 1 else "network.layers",
+                     f"the worked solution would print {n} numbers ({updates} update"
+                     f"{'s' if updates != 1 else ''} of a network with "
+                     f"{parameter_count(layers)} parameters); an exercise may print at most "
+                     f"{LIMITS['numbers']}: use fewer epochs, samples or units")
+
+
+def _check_domain(c: _Checker, loss: str, activation: Any, units: int) -> None:
+    """A log loss after an output that can leave its domain (tanh + cross_entropy): refused."""
+    from ..activations import get_activation
+    from ..losses import get_loss
+
+    try:
+        get_loss(loss).check_output(get_activation(activation), units)
+    except GlassnetError as exc:
+        raise c.fail("loss", str(exc)) from None
 
 
 def _layers(c: _Checker, value: Any) -> list[int]:
@@ -540,9 +669,15 @@ def _initializer(c: _Checker, spec: Mapping[str, Any], path: str) -> dict[str, A
     seed = params.pop("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise c.fail(f"{path}.seed", f"expected a non-negative integer, got {_describe(seed)}")
+    from ..validate import Real, ValidationError, validate
+
     for key in params:
         if not isinstance(key, str):
             raise c.fail(path, f"unknown key {key!r}")
+        try:  # e.g. limit: 1e308 would overflow the generator's range (high − low)
+            validate(params[key], Real(max_abs=INIT_PARAM_MAX), "")
+        except ValidationError as exc:
+            raise c.fail(f"{path}.{key}", str(exc).lstrip(": ")) from None
     try:
         init = get_initializer({"init": name, **params})
     except GlassnetError as exc:
@@ -627,10 +762,48 @@ def _answers(c: _Checker, value: Any, ex: Exercise) -> dict[str, Any]:
             if entry is None:
                 out["updates"].append(None)
                 continue
-            entry = c.mapping(entry, p, UPDATE_ANSWER_KEYS)
+            entry = c.mapping(entry, p, UPDATE_ANSWER_KEYS + NAMED_ANSWER_KEYS)
             out["updates"].append(_update_answers(c, entry, p, ex, final=False))
     if "query" in top and top["query"] is not None:
         out["query"] = _query_answers(c, top["query"], ex)
+    if top.get("values") is not None:
+        out["values"] = _answer_values(c, top["values"], "answers.values")
+    if top.get("formulas") is not None:
+        out["formulas"] = _answer_formulas(c, top["formulas"], "answers.formulas")
+    return out
+
+
+_NAME = re.compile(r"^[^\s\[\]{}:,]{1,64}$")
+
+
+def _answer_values(c: _Checker, value: Any, path: str) -> dict[str, Answer | None]:
+    """``values``: a flat mapping name → number (names are resolved by glassnet.grading)."""
+    if not isinstance(value, Mapping):
+        raise c.fail(path, f"expected a mapping from a name to a number (W_2_1_1: 1.0077), got "
+                           f"{_describe(value)}")
+    out: dict[str, Answer | None] = {}
+    for name, v in value.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise c.fail(path, f"expected names such as loss, a_2_1, W_2_1_1, got {name!r}")
+        out[name] = _answer_number(c, v, f"{path}.{name}")
+    return out
+
+
+def _answer_formulas(c: _Checker, value: Any, path: str) -> dict[str, str]:
+    """``formulas``: a mapping name → formula text, checked symbolically by ``check``."""
+    if not isinstance(value, Mapping):
+        raise c.fail(path, f"expected a mapping from a name to a formula (delta_2_1: "
+                           f"\"(a_2_1 - t_1)*a_2_1*(1 - a_2_1)\"), got {_describe(value)}")
+    out: dict[str, str] = {}
+    for name, v in value.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise c.fail(path, f"expected names such as delta_2_1, got {name!r}")
+        if v is None:
+            continue
+        if not isinstance(v, str) or not v.strip() or len(v) > 2000:
+            raise c.fail(f"{path}.{name}", f"expected a formula as text (at most 2000 "
+                                           f"characters), got {_describe(v)}")
+        out[name] = v
     return out
 
 
@@ -646,6 +819,8 @@ def _update_answers(c: _Checker, entry: Mapping[str, Any], path: str, ex: Exerci
             continue
         if key == "loss":
             out[key] = _answer_number(c, value, p)
+        elif key == "values":
+            out[key] = _answer_values(c, value, p)
         elif key == "outputs":
             out[key] = _answer_samples(c, value, p, S, layers[-1], "output unit")
         elif key in ("z", "a", "deltas"):
@@ -719,9 +894,34 @@ def _answer_number(c: _Checker, value: Any, path: str) -> Answer | None:
         if not math.isfinite(f):
             raise c.fail(path, f"expected a finite number, got {value!r}")
         text = value.strip().replace("\u2212", "-")
+        _guard_answer(c, f, text, path)
         return Answer(f, text, path)
     f = c.number(value, path)
+    _guard_answer(c, f, written_text(value), path)
     return Answer(f, written_text(value), path)
+
+
+def _guard_answer(c: _Checker, value: float, text: str, path: str) -> None:
+    """Refuse answers that no comparison can judge: absurd magnitudes, absurd precision.
+
+    ``"0e9"`` is the number 0 written to the nearest 10⁹, so it would claim every value
+    within ±5·10⁸; a zero must be written with its precision (0, 0.0, 0.000).
+    """
+    if len(text) > ANSWER_MAX_CHARS:
+        raise c.fail(path, f"an answer of {len(text)} characters; write at most "
+                           f"{ANSWER_MAX_CHARS}")
+    if abs(value) > ANSWER_MAX:
+        raise c.fail(path, f"expected a number of magnitude at most {ANSWER_MAX:g}, got "
+                           f"{text}")
+    d = parse_decimal(text)
+    if d is None:
+        return
+    if d != 0 and not -400 <= d.adjusted() <= 400:
+        raise c.fail(path, f"expected a number representable in float64, got {text}")
+    exponent = d.as_tuple().exponent
+    if d == 0 and isinstance(exponent, int) and exponent > 0:
+        raise c.fail(path, f"{text} is 0 written to the nearest 10^{exponent}: it would claim "
+                           f"every value within ±5·10^{exponent - 1}; write 0, 0.0, 0.00, ...")
 
 
 def _query_answers(c: _Checker, value: Any, ex: Exercise) -> list[Any]:

@@ -86,11 +86,11 @@ def render_markdown(sol: Any, decimals: int | None = None) -> str:
     st = Style("latex", decimals)
     ex = sol.exercise
     L = sol.n_layers
-    out: list[str] = [f"# {ex.name}", ""]
+    out: list[str] = [f"# {_md_text(ex.name)}", ""]
     if ex.description:
-        out += ["> " + " ".join(ex.description.split()), ""]
+        out += ["> " + _md_text(" ".join(ex.description.split())), ""]
     if ex.source_note:
-        out += [f"*Source: {ex.source_note.strip()}*", ""]
+        out += [f"*Source: {_md_text(ex.source_note.strip())}*", ""]
     out += _conventions(sol, st, decimals)
     out += ["## Initial parameters", ""]
     out += _parameters(sol, st, sol.initial_W, sol.initial_b)
@@ -124,7 +124,8 @@ def _conventions(sol: Any, st: Style, decimals: int | None) -> list[str]:
             }[ex.mode]
     biases = sol.conventions["biases"]
     if sol.fused_output_delta:
-        out_delta = (r"\delta^{[L]} = x^{[L]} - t"
+        form = (r"t \circ \left(x^{[L]} - 1\right)" if _sigmoid_ce(sol) else r"x^{[L]} - t")
+        out_delta = (r"\delta^{[L]} = " + form
                      + f" \\quad \\text{{({sol.activations[-1].name} + "
                        f"{sol.loss.name.replace('_', ' ')}: the derivatives cancel)}}")
     elif sol.activations[-1].elementwise:
@@ -291,10 +292,26 @@ def _update(sol: Any, u: int, st: Style) -> list[str]:
 
 def _loss_numbers(sol: Any, up: Any, s: int, st: Style) -> str:
     """One sample's loss with the numbers substituted, followed by " = " (or "")."""
-    from .steps import loss_parts
+    from .steps import log_argument_underflows, loss_parts
 
-    _, numeric = loss_parts(sol.loss, up.layers[-1].a[s], up.targets[s], sol.n_layers)
+    y, t = up.layers[-1].a[s], up.targets[s]
+    if log_argument_underflows(sol.loss, y, t):  # E came from z; log(0) would mislead
+        return ""
+    _, numeric = loss_parts(sol.loss, y, t, sol.n_layers)
     return "" if numeric is None else numeric.render(st) + " = "
+
+
+def _md_text(text: str) -> str:
+    """User-supplied text in Markdown: raw HTML escaped (a title cannot inject a <script>)."""
+    from html import escape
+
+    return escape(text, quote=False)
+
+
+def _sigmoid_ce(sol: Any) -> bool:
+    from .steps import sigmoid_cross_entropy
+
+    return sigmoid_cross_entropy(sol)
 
 
 def _output_delta(sol: Any, up: Any, st: Style) -> list[str]:
@@ -306,6 +323,12 @@ def _output_delta(sol: Any, up: Any, st: Style) -> list[str]:
     pre = rf"\frac{{1}}{{{n}}}" if mean else ""
     xL, t = _cols(lt.a), _cols(up.targets)
     delta = bmatrix(_cols(lt.delta), st)
+    if sol.fused_output_delta and _sigmoid_ce(sol):
+        ones = bmatrix(np.ones_like(xL), st)
+        return [_math(rf"\delta^{{[{L}]}} = \frac{{\partial E}}{{\partial z^{{[{L}]}}}} = "
+                      rf"{pre}t \circ \left(x^{{[{L}]}} - 1\right) = "
+                      rf"{pre}{bmatrix(t, st)} \circ \left({bmatrix(xL, st)} - {ones}\right)"
+                      rf" = {delta}")]
     if sol.fused_output_delta:
         return [_math(rf"\delta^{{[{L}]}} = \frac{{\partial E}}{{\partial z^{{[{L}]}}}} = "
                       rf"{pre}\left(x^{{[{L}]}} - t\right) = "

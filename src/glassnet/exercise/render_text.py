@@ -8,13 +8,14 @@ substituted, e.g. ``z₁⁽¹⁾ = w₁₁⁽¹⁾x₁ + w₁₂⁽¹⁾x₂ + b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from .formula import Num, Style
 from .numbers import digits_for_update
-from .steps import Equation, Heading, KeyValues, Matrix, Note, Picture, build_document
+from .steps import Equation, Heading, KeyValues, Matrix, Note, Picture, iter_document
 
 __all__ = ["render_text", "render_nodes_text", "matrix_lines"]
 
@@ -42,7 +43,7 @@ def matrix_lines(name: str, values: np.ndarray, st: Style,
     return out
 
 
-def render_nodes_text(nodes: list[Any], st: Style) -> str:
+def render_nodes_text(nodes: Iterable[Any], st: Style) -> str:
     """Print document nodes with indentation that follows the heading levels."""
     lines: list[str] = []
     stack: list[int] = []
@@ -84,4 +85,4 @@ def render_nodes_text(nodes: list[Any], st: Style) -> str:
 def render_text(sol: Any, decimals: int | None = None) -> str:
     """The worked solution for a terminal."""
     st = Style("text", decimals)
-    return render_nodes_text(build_document(sol, decimals), st)
+    return render_nodes_text(iter_document(sol, decimals), st)

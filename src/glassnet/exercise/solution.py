@@ -205,7 +205,8 @@ def _check_finite(exercise: Exercise, updates: list[Any], queries: list[QueryRes
     """Refuse to render an overflowed computation (inf/NaN) rather than print nonsense."""
     src = f"{exercise.source}: " if exercise.source else ""
     for u, up in enumerate(updates):
-        if not np.isfinite(up.loss):
+        if not np.isfinite(up.loss) or (up.losses is not None
+                                        and not np.isfinite(up.losses).all()):
             raise GlassnetError(f"{src}the loss of update {u + 1} is not finite (the numbers "
                                 f"overflow float64); use smaller weights or inputs")
         for l, lt in enumerate(up.layers, start=1):

@@ -12,6 +12,7 @@ layer l−1 to unit i of layer l; ``a⁽⁰⁾ = x`` and ``y = a⁽ᴸ⁾``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ from .formula import (
 from .numbers import digits_for_update
 
 __all__ = ["Heading", "Note", "Equation", "Matrix", "KeyValues", "Picture", "build_document",
+           "iter_document",
            "W_sym", "b_sym", "z_sym", "a_sym", "delta_sym", "t_sym", "E", "ETA",
            "activation_call", "derivative_parts", "loss_gradient_parts", "conventions",
            "param_label"]
@@ -318,6 +320,34 @@ class _OutLhs(Expr):
                 f"{Sym('a', 'a', (self.i + 1,), self.l).render(st)}")
 
 
+def sigmoid_cross_entropy(sol: Any) -> bool:
+    """True for sigmoid units with cross_entropy, whose fused δ is t·(y − 1), not y − t."""
+    return sol.loss.name == "cross_entropy" and sol.activations[-1].name == "sigmoid"
+
+
+def fused_delta_parts(sol: Any, k: int, y: float, t: float, L: int) -> tuple[Expr, Expr]:
+    """The fused output δₖ as (symbolic, substituted): y − t, or t·(y − 1) for sigmoid + CE."""
+    if sigmoid_cross_entropy(sol):
+        return (Prod([t_sym(k), Sum([("+", a_sym(L, k, L)), ("-", Num(1))])], op=""),
+                Prod([Num(t), Sum([("+", Num(y)), ("-", Num(1))])]))
+    return (Sum([("+", a_sym(L, k, L)), ("-", t_sym(k))]),
+            Sum([("+", Num(y)), ("-", Num(t))]))
+
+
+def log_argument_underflows(loss: Any, y: np.ndarray, t: np.ndarray) -> bool:
+    """True when a log of the loss has an argument that float64 rounds to 0 (y or 1 − y).
+
+    The engine computes such a loss from z (log-softmax, log σ(z)), exactly; substituting
+    the rounded y would print log(0) for a finite E, so the renderers show E without it.
+    """
+    y, t = np.asarray(y, dtype=float), np.asarray(t, dtype=float)
+    if loss.name == "cross_entropy":
+        return bool(((t != 0) & (y <= 0)).any())
+    if loss.name == "binary_cross_entropy":
+        return bool((((t != 0) & (y <= 0)) | (((1 - t) != 0) & (1 - y <= 0))).any())
+    return False
+
+
 def output_delta_equations(sol: Any, up: Any, s: int, indent: int = 1) -> list[Any]:
     """∂E/∂y, f'(z) and δ of the output layer for sample row s of update ``up``."""
     L = sol.n_layers
@@ -331,11 +361,11 @@ def output_delta_equations(sol: Any, up: Any, s: int, indent: int = 1) -> list[A
     out: list[Any] = []
     if sol.fused_output_delta:
         pair = f"{act.name} + {sol.loss.name}"
-        out.append(Note(f"{pair}: δ = y − t (the derivative of {act.name} cancels against "
+        form = "t·(y − 1)" if sigmoid_cross_entropy(sol) else "y − t"
+        out.append(Note(f"{pair}: δ = {form} (the derivative of {act.name} cancels against "
                         f"∂E/∂y)" + (f"; the mean over {n} samples adds 1/{n}" if mean else "")))
         for k in range(K):
-            diff_s = Sum([("+", a_sym(L, k, L)), ("-", t_sym(k))])
-            diff_n = Sum([("+", Num(y[k])), ("-", Num(t[k]))])
+            diff_s, diff_n = fused_delta_parts(sol, k, float(y[k]), float(t[k]), L)
             sym = Prod(pre + [diff_s]) if pre else diff_s
             numeric = Prod(pre + [diff_n]) if pre else diff_n
             out.append(Equation(Eq(delta_sym(L, k), sym, numeric, Num(delta[k])), indent))
@@ -424,6 +454,12 @@ def loss_equation(sol: Any, up: Any, s: int, indent: int = 1) -> list[Any]:
     lhs = E if len(up.samples) == 1 else Sym("E", "E", (s + 1,))
     if sym is None:
         return [Note(sol.loss.formula), Equation(Eq(lhs, Num(value)), indent)]
+    if log_argument_underflows(sol.loss, y, t):
+        how = ("log yₖ = zₖ − log Σⱼ e^(zⱼ)" if sol.activations[-1].name == "softmax"
+               else "log σ(z) = −log(1 + e^(−z))")
+        return [Equation(Eq(lhs, sym, Num(value)), indent),
+                Note(f"computed from z ({how}): an output rounds to 0 or 1 in float64, where "
+                     f"log y or log(1 − y) would be −∞")]
     return [Equation(Eq(lhs, sym, numeric, Num(value)), indent)]
 
 
@@ -508,76 +544,81 @@ def update_title(sol: Any, u: int) -> str:
     return f"Update {u + 1} of {U} ({epoch}{what})"
 
 
-def build_document(sol: Any, decimals: int | None = None, pictures: bool = False) -> list[Any]:
-    """The whole worked solution as a list of document nodes."""
+def iter_document(sol: Any, decimals: int | None = None, pictures: bool = False
+                  ) -> Iterator[Any]:
+    """The whole worked solution as a stream of document nodes, one update at a time.
+
+    A renderer that consumes the stream holds the nodes of one update at most, so its
+    memory is bounded by the text it writes, not by the number of updates.
+    """
     ex = sol.exercise
     L = sol.n_layers
-    doc: list[Any] = [Heading(ex.name, 0)]
+    yield Heading(ex.name, 0)
     if ex.description:
-        doc.append(Note(ex.description.strip()))
+        yield (Note(ex.description.strip()))
     if ex.source_note:
-        doc.append(Note(f"Source: {ex.source_note.strip()}"))
-    doc.append(Heading("Conventions", 1))
-    doc.append(KeyValues(conventions(sol, decimals)))
-    doc.append(Heading("Initial parameters", 1))
-    doc.extend(parameter_matrices(sol, sol.initial_W, sol.initial_b))
+        yield (Note(f"Source: {ex.source_note.strip()}"))
+    yield (Heading("Conventions", 1))
+    yield (KeyValues(conventions(sol, decimals)))
+    yield (Heading("Initial parameters", 1))
+    yield from (parameter_matrices(sol, sol.initial_W, sol.initial_b))
     for u, up in enumerate(sol.updates):
-        doc.append(Heading(update_title(sol, u), 1))
+        yield (Heading(update_title(sol, u), 1))
         if pictures:
-            doc.append(Picture(u))
+            yield (Picture(u))
         n = len(up.samples)
         for s in range(n):
             x, t = up.layers[0].x[s], up.targets[s]
             if n > 1:
-                doc.append(Heading(f"Sample {up.samples[s] + 1}: x = {_fmt_vec(x)}, "
+                yield (Heading(f"Sample {up.samples[s] + 1}: x = {_fmt_vec(x)}, "
                                    f"t = {_fmt_vec(t)}", 2))
             else:
-                doc.append(Note(f"x = {_fmt_vec(x)}, t = {_fmt_vec(t)}"))
-            doc.append(Heading("Forward pass", 3))
+                yield (Note(f"x = {_fmt_vec(x)}, t = {_fmt_vec(t)}"))
+            yield (Heading("Forward pass", 3))
             for l in range(1, L + 1):
                 lt = up.layers[l - 1]
-                doc.append(Heading(f"layer {l} ({sol.activations[l - 1].name}"
+                yield (Heading(f"layer {l} ({sol.activations[l - 1].name}"
                                    f"{', output' if l == L else ''})", 4))
-                doc.extend(forward_equations(sol, l, lt.x[s], lt.z[s], lt.a[s], lt.W, lt.b))
-            doc.append(Heading("Loss", 3))
-            doc.extend(loss_equation(sol, up, s))
-            doc.append(Heading("Output delta", 3))
-            doc.extend(output_delta_equations(sol, up, s))
+                yield from (forward_equations(sol, l, lt.x[s], lt.z[s], lt.a[s], lt.W, lt.b))
+            yield (Heading("Loss", 3))
+            yield from (loss_equation(sol, up, s))
+            yield (Heading("Output delta", 3))
+            yield from (output_delta_equations(sol, up, s))
             if L > 1:
-                doc.append(Heading("Hidden deltas", 3))
+                yield (Heading("Hidden deltas", 3))
                 for l in range(L - 1, 0, -1):
-                    doc.append(Heading(f"layer {l}", 4))
-                    doc.extend(hidden_delta_equations(sol, up, s, l))
+                    yield (Heading(f"layer {l}", 4))
+                    yield from (hidden_delta_equations(sol, up, s, l))
         if n > 1:
-            doc.append(Heading("Loss of the update", 3))
+            yield (Heading("Loss of the update", 3))
             terms = [("+", Num(float(v))) for v in up.losses]
             lhs_terms = Sum([("+", Sym("E", "E", (s + 1,))) for s in range(n)])
             if up.reduction == "mean":
-                doc.append(Equation(Eq(E, Prod([Frac(Num(1), Num(n)), lhs_terms], op=""),
+                yield (Equation(Eq(E, Prod([Frac(Num(1), Num(n)), lhs_terms], op=""),
                                        Prod([Frac(Num(1), Num(n)), Sum(terms)], op=""),
                                        Num(up.loss)), 1))
             else:
-                doc.append(Equation(Eq(E, lhs_terms, Sum(terms), Num(up.loss)), 1))
-        doc.append(Heading("Gradients", 3))
+                yield (Equation(Eq(E, lhs_terms, Sum(terms), Num(up.loss)), 1))
+        yield (Heading("Gradients", 3))
         for l in range(L, 0, -1):
-            doc.append(Heading(f"layer {l}", 4))
-            doc.extend(gradient_equations(sol, up, l))
-        doc.append(Heading(f"New parameters (w ← w − η·∂E/∂w, η = "
+            yield (Heading(f"layer {l}", 4))
+            yield from (gradient_equations(sol, up, l))
+        yield (Heading(f"New parameters (w ← w − η·∂E/∂w, η = "
                            f"{Num(up.lr).render(_TEXT)})", 3))
         for l in range(L, 0, -1):
-            doc.append(Heading(f"layer {l}", 4))
-            doc.extend(update_equations(sol, up, l))
-    doc.append(Heading("Final parameters", 1))
-    doc.extend(parameter_matrices(sol, sol.final_W, sol.final_b, sol.initial_W, sol.initial_b))
+            yield (Heading(f"layer {l}", 4))
+            yield from (update_equations(sol, up, l))
+    yield (Heading("Final parameters", 1))
+    yield from (parameter_matrices(sol, sol.final_W, sol.final_b, sol.initial_W, sol.initial_b))
     if sol.queries:
-        doc.append(Heading("Query", 1))
+        yield (Heading("Query", 1))
         for q, res in enumerate(sol.queries):
-            doc.append(Heading(f"Query {q + 1}: x = {_fmt_vec(res.x)}", 2))
+            yield (Heading(f"Query {q + 1}: x = {_fmt_vec(res.x)}", 2))
             for l in range(1, L + 1):
                 x_in = res.x if l == 1 else res.a[l - 2]
-                doc.append(Heading(f"layer {l} ({sol.activations[l - 1].name}"
+                yield (Heading(f"layer {l} ({sol.activations[l - 1].name}"
                                    f"{', output' if l == L else ''})", 4))
-                doc.extend(forward_equations(sol, l, x_in, res.z[l - 1], res.a[l - 1],
+                yield from (forward_equations(sol, l, x_in, res.z[l - 1], res.a[l - 1],
                                              sol.final_W[l - 1],
                                              None if sol.final_b is None
                                              else sol.final_b[l - 1]))
@@ -586,5 +627,9 @@ def build_document(sol: Any, decimals: int | None = None, pictures: bool = False
             else:
                 why = (f"classes count from 0: output {res.cls + 1} is the largest of "
                        f"y = {_fmt_vec(res.output)}")
-            doc.append(Note(f"class = {res.cls} ({why})"))
-    return doc
+            yield (Note(f"class = {res.cls} ({why})"))
+
+
+def build_document(sol: Any, decimals: int | None = None, pictures: bool = False) -> list[Any]:
+    """The whole worked solution as a list of document nodes (see :func:`iter_document`)."""
+    return list(iter_document(sol, decimals, pictures))

@@ -37,11 +37,11 @@ import numpy as np
 
 from ..errors import GlassnetError, ShapeError
 
-__all__ = ["RandomShift", "parse_augment", "parse_augment_spec", "describe_augment",
-           "AUGMENT_SPECS"]
+__all__ = ["RandomShift", "DistortionBank", "parse_augment", "parse_augment_spec",
+           "describe_augment", "AUGMENT_SPECS"]
 
 #: the forms ``--augment`` accepts
-AUGMENT_SPECS = ("none", "shift:N")
+AUGMENT_SPECS = ("none", "shift:N", "distort")
 
 
 class RandomShift:
@@ -172,8 +172,9 @@ class RandomShift:
         return self._padded[:n], self._index[:n]
 
 
-def parse_augment_spec(spec: str | None, what: str = "--augment") -> int | None:
-    """Check the text of an augmentation: ``'shift:N'`` → N; ``'none'`` (or None) → None.
+def parse_augment_spec(spec: str | None, what: str = "--augment") -> int | str | None:
+    """Check the text of an augmentation: ``'shift:N'`` → N; ``'none'`` (or None) → None;
+    ``'distort'`` → ``'distort'``.
 
     >>> parse_augment_spec("shift:2"), parse_augment_spec("none")
     (2, None)
@@ -185,6 +186,8 @@ def parse_augment_spec(spec: str | None, what: str = "--augment") -> int | None:
     text = spec.strip().lower()
     if text == "none":
         return None
+    if text == "distort":
+        return "distort"
     name, sep, arg = text.partition(":")
     if name != "shift":
         raise GlassnetError(f"{what} {spec}: unknown augmentation; expected one of "
@@ -200,7 +203,7 @@ def parse_augment_spec(spec: str | None, what: str = "--augment") -> int | None:
 
 
 def parse_augment(spec: str | None, image_shape: Sequence[int] | None,
-                  what: str = "--augment") -> RandomShift | None:
+                  what: str = "--augment", seed: int = 0) -> RandomShift | DistortionBank | None:
     """``'none'`` → None; ``'shift:N'`` → ``RandomShift(N, image_shape)``.
 
     ``what`` names the option in error messages. Shifting needs images:
@@ -218,6 +221,11 @@ def parse_augment(spec: str | None, image_shape: Sequence[int] | None,
         raise GlassnetError(f"{what} {spec}: shifting needs images, but this data has no "
                             f"image shape; use {what} none")
     rows, cols = (int(s) for s in image_shape)
+    if n == "distort":
+        if min(rows, cols) < 16:
+            raise GlassnetError(f"{what} distort: needs images of at least 16x16 pixels, "
+                                f"got {rows}x{cols}; use shift:N or none")
+        return DistortionBank((rows, cols), seed=seed)
     if n >= min(rows, cols):
         raise GlassnetError(f"{what} {spec}: a shift of {n} pixels would move a {rows}x{cols} "
                             f"image out of view; use less than {min(rows, cols)}")
@@ -230,3 +238,202 @@ def describe_augment(augment: Callable[..., Any] | None) -> str | None:
         return None
     spec = getattr(augment, "spec", None)
     return spec if isinstance(spec, str) else repr(augment)
+
+
+class DistortionBank:
+    """Elastic + affine distortions from a precomputed bank of displacement fields.
+
+    Simard, Steinkraus & Platt (2003) brought a plain 784-800-10 MLP to 0.7 %
+    test error on MNIST by training it on elastically distorted digits: each
+    pixel is moved by a smooth random displacement field, as a hand's
+    wobble would move it, plus small rotations, scalings and shears. Making a
+    fresh smooth field for every image costs a Gaussian filter per image,
+    more than a training step; so this class makes ``n_fields`` fields once
+    (smoothed with a separable Gaussian as two matrix products), turns each
+    into the four neighbour indices and bilinear weights of every output
+    pixel, and per batch only *gathers*: every image gets a random field
+    from the bank and a random whole-pixel shift (up to ``max_shift``), so a
+    bank of 512 fields and 25 shifts gives 12,800 distinct distortions.
+
+    A field maps output pixel (r, c) to the source point
+    (r + dy[r, c], c + dx[r, c]) of the input, read by bilinear
+    interpolation, zero outside the image. ``fields`` (shape
+    (n_fields, 2, rows, cols), dy first) are kept for inspection; a bank made
+    with ``elastic=0, rotate=0, scale=0, shear=0, max_shift=0`` is the identity.
+
+    Parameters
+    ----------
+    image_shape: (rows, cols).
+    n_fields: how many fields the bank holds.
+    elastic: root-mean-square length of the elastic displacements, in pixels.
+    sigma: smoothness of the elastic field (Gaussian width, pixels).
+    rotate, scale, shear: largest rotation (degrees), relative scaling and
+        shear; each field draws its own uniformly within ±.
+    max_shift: largest extra whole-pixel shift, drawn per image per batch.
+    seed: seed of the bank (the per-batch choices use ``fit``'s Generator).
+
+    >>> import numpy as np
+    >>> bank = DistortionBank((28, 28), n_fields=8, seed=0)
+    >>> bank.fields.shape
+    (8, 2, 28, 28)
+    >>> x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+    >>> bank(x, np.random.default_rng(1)); x.shape
+    (4, 784)
+    """
+
+    spec = "distort"
+
+    def __init__(self, image_shape: Sequence[int], n_fields: int = 512, *,
+                 elastic: float = 1.2, sigma: float = 4.0, rotate: float = 8.0,
+                 scale: float = 0.08, shear: float = 0.15, max_shift: int = 1,
+                 seed: int = 0):
+        try:
+            shape = tuple(int(s) for s in image_shape)
+        except (TypeError, ValueError):
+            shape = ()
+        if len(shape) != 2 or min(shape) < 2:
+            raise ShapeError(f"DistortionBank: image_shape must be (rows, cols), got "
+                             f"{image_shape!r}")
+        if isinstance(n_fields, bool) or not isinstance(n_fields, (int, np.integer)) \
+                or n_fields < 1:
+            raise GlassnetError(f"DistortionBank: n_fields must be an integer >= 1, "
+                                f"got {n_fields!r}")
+        for name, value in (("elastic", elastic), ("sigma", sigma), ("rotate", rotate),
+                            ("scale", scale), ("shear", shear)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not np.isfinite(value) or value < 0:
+                raise GlassnetError(f"DistortionBank: {name} must be a number >= 0, "
+                                    f"got {value!r}")
+        if scale >= 1 or max_shift < 0 or max_shift >= min(shape):
+            raise GlassnetError("DistortionBank: scale must be < 1 and max_shift in "
+                                f"0..{min(shape) - 1}")
+        self.image_shape = shape
+        self.n_fields = int(n_fields)
+        self.max_shift = int(max_shift)
+        self.settings = {"elastic": float(elastic), "sigma": float(sigma),
+                         "rotate": float(rotate), "scale": float(scale),
+                         "shear": float(shear), "max_shift": int(max_shift),
+                         "n_fields": int(n_fields), "seed": int(seed)}
+        self.fields = self._make_fields(np.random.default_rng([int(seed), 7]))
+        self._make_gather()
+        self._padded: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (f"DistortionBank({self.image_shape}, n_fields={s['n_fields']}, "
+                f"elastic={s['elastic']:g}, rotate={s['rotate']:g}, scale={s['scale']:g}, "
+                f"shear={s['shear']:g}, max_shift={s['max_shift']})")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": "distort", "image_shape": list(self.image_shape), **self.settings}
+
+    # ------------------------------------------------------------- the bank
+    def _make_fields(self, rng: np.random.Generator) -> np.ndarray:
+        rows, cols = self.image_shape
+        K, s = self.n_fields, self.settings
+        fields = np.zeros((K, 2, rows, cols))
+        if s["elastic"] > 0:
+            noise = rng.uniform(-1.0, 1.0, size=(K, 2, rows, cols))
+            # separable Gaussian filter: G_rows · noise · G_colsᵀ for every field
+            smooth = np.matmul(np.matmul(_gaussian_matrix(rows, s["sigma"]), noise),
+                               _gaussian_matrix(cols, s["sigma"]).T)
+            rms = np.sqrt(np.mean(smooth ** 2))
+            if rms > 0:
+                fields += smooth * (s["elastic"] / rms)
+        if s["rotate"] or s["scale"] or s["shear"]:
+            angle = np.deg2rad(rng.uniform(-s["rotate"], s["rotate"], K))
+            zoom = 1.0 + rng.uniform(-s["scale"], s["scale"], K)
+            shear = rng.uniform(-s["shear"], s["shear"], K)
+            cy, cx = (rows - 1) / 2.0, (cols - 1) / 2.0
+            r = np.arange(rows)[:, None] - cy + np.zeros((1, cols))
+            c = np.arange(cols)[None, :] - cx + np.zeros((rows, 1))
+            cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+            z, sh = zoom[:, None, None], shear[:, None, None]
+            # source point of output pixel: (rotate ∘ shear ∘ 1/zoom) of its offset from centre
+            src_r = (cos * r - sin * (c + sh * r)) / z
+            src_c = (sin * r + cos * (c + sh * r)) / z
+            fields[:, 0] += src_r - r
+            fields[:, 1] += src_c - c
+        return fields
+
+    def _make_gather(self) -> None:
+        """Per field: the flat index of each output pixel's top-left source neighbour in a
+        zero-padded image, and the four bilinear weights."""
+        rows, cols = self.image_shape
+        reach = float(np.abs(self.fields).max()) if self.fields.size else 0.0
+        pad = int(np.ceil(reach)) + 1 + self.max_shift
+        self._pad = pad
+        self._padded_shape = (rows + 2 * pad, cols + 2 * pad)
+        pc = self._padded_shape[1]
+        src_r = np.arange(rows)[:, None] + self.fields[:, 0]
+        src_c = np.arange(cols)[None, :] + self.fields[:, 1]
+        # clip into the padded frame: whatever lies there is zero anyway
+        src_r = np.clip(src_r, -pad, rows - 1 + pad - 1)
+        src_c = np.clip(src_c, -pad, cols - 1 + pad - 1)
+        r0, c0 = np.floor(src_r), np.floor(src_c)
+        fr, fc = src_r - r0, src_c - c0
+        K = self.n_fields
+        self._base = (((r0 + pad) * pc + (c0 + pad)).astype(np.int64)
+                      .reshape(K, rows * cols))
+        w = np.stack([(1 - fr) * (1 - fc), (1 - fr) * fc, fr * (1 - fc), fr * fc], axis=1)
+        self._weights = w.reshape(K, 4, rows * cols).astype(np.float32)
+        self._steps = (0, 1, pc, pc + 1)
+
+    # ------------------------------------------------------------------ work
+    def __call__(self, x_batch: np.ndarray, rng: np.random.Generator) -> None:
+        """Distort every row of ``x_batch`` in place with a random field and shift from ``rng``."""
+        n = x_batch.shape[0] if isinstance(x_batch, np.ndarray) and x_batch.ndim == 2 else 0
+        which = rng.integers(0, self.n_fields, size=n)
+        k = self.max_shift
+        shifts = rng.integers(-k, k + 1, size=(n, 2)) if k else np.zeros((n, 2), np.int64)
+        self.apply(x_batch, which, shifts)
+
+    def apply(self, x_batch: np.ndarray, which: Any, shifts: Any = None) -> None:
+        """Distort row i of ``x_batch`` in place with field ``which[i]`` and whole-pixel shift
+        ``shifts[i] = (dy, dx)`` (positive dy moves the picture down, as in RandomShift)."""
+        rows, cols = self.image_shape
+        if not isinstance(x_batch, np.ndarray) or x_batch.ndim != 2 \
+                or x_batch.shape[1] != rows * cols or not x_batch.flags.c_contiguous:
+            got = getattr(x_batch, "shape", type(x_batch).__name__)
+            raise ShapeError(f"DistortionBank: expected a C-contiguous batch of shape "
+                             f"(n, {rows * cols}) for {rows}x{cols} images, got {got}")
+        n = x_batch.shape[0]
+        which = np.asarray(which)
+        shifts = np.zeros((n, 2), np.int64) if shifts is None else np.asarray(shifts)
+        if which.shape != (n,) or which.dtype.kind not in "iu" or \
+                (n and (which.min() < 0 or which.max() >= self.n_fields)):
+            raise ShapeError(f"DistortionBank: which must be {n} field numbers in "
+                             f"0..{self.n_fields - 1}")
+        if shifts.shape != (n, 2) or shifts.dtype.kind not in "iu" or \
+                (n and np.abs(shifts).max() > self.max_shift):
+            raise ShapeError(f"DistortionBank: shifts must be integers of shape ({n}, 2) "
+                             f"in -{self.max_shift}..{self.max_shift}")
+        if n == 0:
+            return None
+        pr, pc = self._padded_shape
+        pad = self._pad
+        if self._padded is None or self._padded.shape[0] < n \
+                or self._padded.dtype != x_batch.dtype:
+            self._padded = np.zeros((n, pr, pc), dtype=x_batch.dtype)
+        padded = self._padded[:n]
+        padded[:, pad:pad + rows, pad:pad + cols] = x_batch.reshape(n, rows, cols)
+        flat = padded.reshape(-1)
+        start = np.arange(n) * (pr * pc) - shifts[:, 0] * pc - shifts[:, 1]
+        base = self._base[which] + start[:, None]
+        w = self._weights[which]
+        out = np.take(flat, base) * w[:, 0]
+        for j in (1, 2, 3):
+            base += self._steps[j] - self._steps[j - 1]
+            out += np.take(flat, base) * w[:, j]
+        x_batch[...] = out
+        return None
+
+
+def _gaussian_matrix(n: int, sigma: float) -> np.ndarray:
+    """G with (G @ v) = v smoothed by a Gaussian of width sigma (zero outside; rows sum to 1
+    in the middle of the image)."""
+    i = np.arange(n)
+    if sigma <= 0:
+        return np.eye(n)
+    g = np.exp(-0.5 * ((i[:, None] - i[None, :]) / sigma) ** 2)
+    return g / g.sum(axis=1).mean()

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import GlassnetError
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ReduceLROnPlateau", "StepDecay",
-           "FitState"]
+           "FitState", "KeepBest"]
 
 
 @dataclass
@@ -245,7 +245,7 @@ class EarlyStopping(_Monitor):
             self.state.stop_reason = "early_stopping"
             self.state.stop_message = (
                 f"early stopping: {self.monitor} did not improve for {self.wait} epoch(s) "
-                f"after epoch {self.best_epoch} (best {self.monitor} {self.best:.6g})")
+                f"after epoch {self.best_epoch + 1} (best {self.monitor} {self.best:.6g})")
 
     def on_train_end(self, logs=None):
         if (self.restore_best_weights and self.best_weights is not None
@@ -301,9 +301,11 @@ class ReduceLROnPlateau(_Monitor):
 class StepDecay(Callback):
     """Multiply the learning rate by ``factor`` when given epochs begin (a fixed schedule).
 
-    ``milestones`` are epoch numbers (from 0): the learning rate is multiplied
-    by ``factor`` just before each of them starts. ``StepDecay([15, 22], 0.3)``
-    trains epochs 0–14 at lr, 15–21 at 0.3·lr and 22 on at 0.09·lr.
+    ``milestones`` count finished epochs: the learning rate is multiplied by
+    ``factor`` once that many epochs are done (just before the epoch with that
+    0-based index starts). ``StepDecay([15, 22], 0.3)`` trains epochs 1–15
+    (counted from 1, as the progress display counts) at lr, 16–22 at 0.3·lr
+    and 23 on at 0.09·lr.
 
     Why a fixed schedule: with data augmentation the validation loss keeps
     creeping down for many epochs, noisily, and a plateau detector
@@ -346,3 +348,79 @@ class StepDecay(Callback):
 
     def __repr__(self) -> str:
         return f"StepDecay(milestones={self.milestones}, factor={self.factor})"
+
+
+class KeepBest(Callback):
+    """Keep a copy of the best epoch's weights, so that an interrupted run can still be saved.
+
+    ``fit`` restores the best weights itself when a run ends normally; but
+    Ctrl-C (``KeyboardInterrupt``) can arrive anywhere, even in the middle of
+    an update, and leaves ``fit`` at once. This callback copies the weights
+    after every epoch that improves ``monitor`` (the number ``fit`` judges
+    epochs by: ``val_loss``, or ``loss`` without validation), and
+    :meth:`interrupted` puts them back and says so in the run's History.
+    ``Classifier.fit(save_on_interrupt=True)`` (``glassnet train
+    --save-on-interrupt``) uses it.
+
+    >>> import numpy as np
+    >>> from glassnet import Network
+    >>> from glassnet.training import fit
+    >>> class CtrlC(Callback):
+    ...     def on_epoch_begin(self, epoch, logs=None):
+    ...         if epoch == 3:
+    ...             raise KeyboardInterrupt
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> net = Network([2, 4, 1], ["tanh", "sigmoid"], "binary_cross_entropy", seed=0,
+    ...               reduction="mean")
+    >>> keep = KeepBest("loss")
+    >>> try:
+    ...     h = fit(net, X, y, epochs=10, callbacks=[keep, CtrlC()], progress=False)
+    ... except KeyboardInterrupt:
+    ...     h = keep.interrupted()
+    >>> len(h), h.stop_reason, h.restored_epoch == h.best_epoch == int(np.argmin(h["loss"]))
+    (3, 'interrupted', True)
+    """
+
+    def __init__(self, monitor: str = "val_loss"):
+        self.monitor = monitor
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self._epoch: int | None = None
+
+    def on_train_begin(self, logs=None):
+        self.best, self.best_epoch, self.best_weights, self._epoch = math.inf, None, None, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and math.isfinite(value) and value < self.best:
+            self.best, self.best_epoch = float(value), epoch
+            self.best_weights = self.state.network.get_weights()
+
+    def interrupted(self) -> Any:
+        """After a KeyboardInterrupt: restore the best weights; return the run's History.
+
+        The History gets ``stop_reason = "interrupted"``, ``best_epoch`` and
+        ``restored_epoch`` (None when no epoch had finished: then the network
+        keeps whatever it holds and nothing should be saved) and a message
+        that counts epochs from 1.
+        """
+        state = self.state
+        history = state.history
+        history.stop_reason = "interrupted"
+        history.best_epoch = self.best_epoch
+        during = f"during epoch {self._epoch + 1}" if self._epoch is not None else "at the start"
+        if self.best_weights is None:
+            history.restored_epoch = None
+            history.message = f"interrupted {during}, before any epoch had finished"
+        else:
+            state.network.set_weights(self.best_weights)
+            history.restored_epoch = state.restored_epoch = self.best_epoch
+            history.message = (f"interrupted {during}; restored the weights of epoch "
+                               f"{self.best_epoch + 1}, the best so far ({self.monitor} "
+                               f"{self.best:.6g})")
+        return history

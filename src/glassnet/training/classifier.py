@@ -32,7 +32,7 @@ from .._version import __version__
 from ..errors import GlassnetError, unknown_name
 from ..network import Network
 from .augment import parse_augment
-from .callbacks import Callback, EarlyStopping, ReduceLROnPlateau, StepDecay
+from .callbacks import Callback, EarlyStopping, KeepBest, ReduceLROnPlateau, StepDecay
 from .defaults import DEFAULTS, default_init, default_lr
 from .fit import EVAL_CHUNK, _as_inputs, fit, predict_labels, prepare_targets
 from .history import History
@@ -103,6 +103,10 @@ class Classifier:
                 raise GlassnetError(f"image_shape {pre['image_shape']} does not hold "
                                     f"{network.n_inputs} pixels")
             pre["image_shape"] = shape
+        if "mean" in pre or "scale" in pre:  # standardized features (glassnet train --data)
+            from ..data.userdata import check_standardizer
+
+            check_standardizer(pre, network.n_inputs)
         self.preprocessing = pre
         self.dataset = dataset
         self.training = training
@@ -173,6 +177,26 @@ class Classifier:
         return (f"Classifier({self.network.sizes}, task={self.task!r}, "
                 f"classes={self.class_names!r})")
 
+    def transform(self, X: Any) -> Any:
+        """The network's inputs for raw feature rows ``X``: the stored preprocessing applied.
+
+        Only a model that stores a per-feature ``mean`` and ``scale`` (trained
+        with ``glassnet train --data``) changes anything: ``(X - mean) / scale``,
+        the scaling learned on its training rows. Other inputs pass unchanged.
+        """
+        pre = self.preprocessing
+        if "mean" not in pre:
+            return X
+        from ..data.userdata import standardize
+
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError) as exc:
+            raise GlassnetError(f"X: not a rectangular array of numbers: {exc}") from None
+        if X.dtype.kind not in "fiub" or X.ndim != 2 or X.shape[1] != self.n_features:
+            X = _as_inputs(X, self.network, "X")  # raises the engine's clear message
+        return standardize(X, pre, self.network.dtype)  # in float64: no rounding before scaling
+
     # ------------------------------------------------------------- training
     def fit(
         self,
@@ -192,6 +216,7 @@ class Classifier:
         seed: int | None = 0,
         progress: bool | Callback = True,
         augment: str | Callable[..., Any] | None = None,
+        save_on_interrupt: bool = False,
     ) -> History:
         """Train with the recommended loop: :func:`~glassnet.training.fit` plus the usual callbacks.
 
@@ -214,6 +239,12 @@ class Classifier:
         ``augment`` is ``"none"``, ``"shift:N"`` (a :class:`RandomShift` of up
         to N pixels, which needs the classifier's ``image_shape``) or any
         callable ``augment(x_batch, rng)``; only training batches are augmented.
+
+        ``save_on_interrupt=True``: Ctrl-C (KeyboardInterrupt) during training
+        does not propagate; the weights of the best epoch so far are put back
+        and the History returned has ``stop_reason == "interrupted"`` and a
+        message saying so (see :class:`KeepBest`). If no epoch had finished,
+        the KeyboardInterrupt propagates: there is nothing worth keeping.
         """
         from ..optimizers import Optimizer, get_optimizer
 
@@ -245,9 +276,25 @@ class Classifier:
         cbs.extend(callbacks)
         if isinstance(augment, str):
             augment = parse_augment(augment, self.image_shape, what="augment")
-        history = fit(self.network, X, y, epochs=epochs, batch_size=batch_size, optimizer=opt,
-                      validation_split=validation_split, validation_data=validation_data,
-                      callbacks=cbs, seed=seed, progress=progress, augment=augment)
+        X = self.transform(X)
+        if validation_data is not None and "mean" in self.preprocessing:
+            validation_data = (self.transform(validation_data[0]), validation_data[1])
+        keeper = KeepBest("val_loss" if has_val else "loss") if save_on_interrupt else None
+        if keeper is not None:
+            cbs.append(keeper)
+        try:
+            history = fit(self.network, X, y, epochs=epochs, batch_size=batch_size,
+                          optimizer=opt, validation_split=validation_split,
+                          validation_data=validation_data, callbacks=cbs, seed=seed,
+                          progress=progress, augment=augment)
+        except KeyboardInterrupt:
+            if keeper is None or keeper.best_weights is None:
+                raise
+            history = keeper.interrupted()
+            if progress:  # the display never got to its closing message
+                import sys
+
+                print(f"\n{history.message}", file=sys.stderr, flush=True)
         self.history = history
         self.training = {
             "optimizer": opt.get_config() | {"lr": float(getattr(opt, "lr", 0.0))},
@@ -270,7 +317,7 @@ class Classifier:
     # ----------------------------------------------------------- prediction
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, one column per class (for a pair: [1 − p, p])."""
-        out = self.network.predict(X)
+        out = self.network.predict(self.transform(X))
         if self.task == "binary":
             p = out[:, 0]
             return np.column_stack([1.0 - p, p])
@@ -278,7 +325,7 @@ class Classifier:
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class indices 0..k−1 (for a pair: 1 when p >= 0.5)."""
-        return predict_labels(self.network.predict(X))
+        return predict_labels(self.network.predict(self.transform(X)))
 
     def predict_names(self, X: Any) -> list[str]:
         return [self.class_names[i] for i in self.predict(X)]
@@ -292,7 +339,7 @@ class Classifier:
         from ..metrics import classification_metrics
 
         net = self.network
-        X = _as_inputs(X, net, "X")
+        X = _as_inputs(self.transform(X), net, "X")
         T, labels = prepare_targets(y, net, X.shape[0], "y")
         if labels is None:
             raise GlassnetError("evaluate needs class labels")
@@ -317,10 +364,19 @@ class Classifier:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Classifier:
-        """Read and check a model directory written by :meth:`save`."""
-        from ..model_io import load_model
+        """Read and check a model directory written by :meth:`save`.
 
-        return load_model(path)
+        :func:`glassnet.model_io.read_model` reads and checks the folder (it
+        knows nothing of training); this turns what it found into a Classifier.
+        """
+        from ..model_io import ModelError, read_model
+
+        stored = read_model(path)
+        try:
+            return cls(stored.network, stored.class_names, preprocessing=stored.preprocessing,
+                       dataset=stored.dataset, training=stored.training)
+        except GlassnetError as exc:  # e.g. a malformed preprocessing.mean / scale
+            raise ModelError(f"model {path}: {exc}") from None
 
     def describe(self) -> dict[str, Any]:
         """The JSON-ready description that model.json holds (without the weights)."""

@@ -217,6 +217,7 @@ def fit(
     shuffle: bool = True,
     progress: bool | Callback = True,
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray | None] | None = None,
+    threads: int | str | None = "auto",
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent; return the :class:`History`.
 
@@ -253,6 +254,11 @@ def fit(
         It changes ``x_batch`` in place and returns None, or returns an array
         of the same shape. E.g. :class:`~glassnet.training.RandomShift`. None
         (default) costs nothing.
+    threads:
+        BLAS threads: a number, or ``"auto"`` (default) to choose from the
+        machine's load and a measurement, re-decided after every epoch (see
+        :mod:`glassnet.threads`). Inside a :class:`~glassnet.threads.ThreadManager`
+        (as ``glassnet train`` runs it), ``"auto"`` uses that one.
 
     Returns
     -------
@@ -277,6 +283,9 @@ def fit(
         raise GlassnetError(f"augment must be a callable augment(x_batch, rng) or None, "
                             f"got {augment!r}")
 
+    from ..threads import ThreadManager, check_threads
+
+    n_threads = check_threads(threads, "threads")
     X = _as_inputs(X, net, "X")
     T, labels = prepare_targets(y, net, X.shape[0], "y")
 
@@ -333,16 +342,24 @@ def fit(
     best_weights = net.get_weights()  # the weights to fall back on if training diverges
     diverged_at: tuple[int, int, float] | None = None
 
+    # BLAS threads: the run's own manager, or the one `glassnet train` already holds
+    managed = ThreadManager.active() if n_threads is None else None
+    own_threads = managed is None
+    if own_threads:
+        managed = ThreadManager(n_threads, shape=(batch_size, D, net.sizes[1]),
+                                dtype=net.dtype.name)
     if display is not None:
         display.set_state(state)
-    every.on_train_begin({})
     # overflow in a diverging run is detected (non-finite loss) and reported below, once
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), \
+            (managed if own_threads else _no_context()):
+        state.params["threads"] = history.params["threads"] = managed.describe()
+        every.on_train_begin({})
         for epoch in range(epochs):
             every.on_epoch_begin(epoch, {})
             t0 = time.perf_counter()
             order = np.take(train_idx, shuffle_rng.permutation(n_train)) if shuffle else train_idx
-            loss_sum = 0.0
+            loss_sum, rows_done = 0.0, 0
             for b in range(n_batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 xv, tv = (xb, tb) if idx.shape[0] == batch_size else (xl, tl)
@@ -360,30 +377,42 @@ def fit(
                 opt.step(net)
                 batch_total = loss * idx.shape[0] if mean else loss
                 loss_sum += batch_total
+                rows_done += idx.shape[0]
                 if batch_hooks:
                     every.on_batch_end(b, {"loss": batch_total / idx.shape[0],
                                            "size": idx.shape[0]})
+                    if state.stop_training:  # e.g. a time budget spent mid-epoch
+                        break
             seconds = time.perf_counter() - t0
             if diverged_at is not None:
                 history.append({"epoch": epoch, "loss": float("nan"), "val_loss": None,
                                 "val_accuracy": None, "seconds": seconds})
                 break
-            record = {"epoch": epoch, "loss": loss_sum / n_train, "val_loss": None,
+            record = {"epoch": epoch, "loss": loss_sum / max(rows_done, 1), "val_loss": None,
                       "val_accuracy": None, "seconds": seconds}
             if has_val:
                 record["val_loss"], record["val_accuracy"] = evaluate_loss(net, X_val, T_val,
                                                                            labels_val)
             history.append(record)
             value = record[monitor]
-            if value is not None and math.isfinite(value) and value < best_value:
+            if value is not None and math.isfinite(value) and value < best_value \
+                    and _finite_weights(net):  # the epoch's last update may have broken them
                 best_value, best_epoch = value, epoch
                 best_weights = net.get_weights()
             every.on_epoch_end(epoch, dict(record))
             if value is not None and not math.isfinite(value):
                 diverged_at = (epoch, None, value)
                 break
+            managed.update(epoch)
             if state.stop_training:
                 break
+        history.params["threads"] = managed.describe()
+        history.params["thread_changes"] = [list(c) for c in managed.changes]
+
+    # ---- the weights after the very last update: without validation data nothing else
+    # looks at them, and a diverging step can leave NaN/inf with every loss still finite
+    if diverged_at is None and history.records and not _finite_weights(net):
+        diverged_at = (epoch, _LAST_UPDATE, float("nan"))
 
     # ---- how the run ended
     history.best_epoch = best_epoch
@@ -403,6 +432,26 @@ def fit(
     return history
 
 
+#: ``diverged_at`` batch marker: the weights were found non-finite after the last update
+_LAST_UPDATE = -1
+
+
+def _finite_weights(net: Network) -> bool:
+    """Are all weights and biases finite? (one small temporary per layer)"""
+    return all(np.isfinite(layer.W).all() and (layer.b is None or np.isfinite(layer.b).all())
+               for layer in net.layers)
+
+
+class _no_context:
+    """A context manager that does nothing (contextlib.nullcontext, without the import)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
 def _augment_batch(augment: Callable, xv: np.ndarray, rng: np.random.Generator) -> None:
     """Run ``augment`` on the batch buffer; a returned array is copied back into it."""
     out = augment(xv, rng)
@@ -420,18 +469,25 @@ def _end_message(history: History, state: FitState, diverged_at: tuple | None, m
     restored = history.restored_epoch
     if diverged_at is not None:
         epoch, batch, value = diverged_at
-        what = (f"the loss became {value} in epoch {epoch}, batch {batch}" if batch is not None
-                else f"{monitor} became {value} after epoch {epoch}")
-        kept = (f"restored the weights of epoch {restored} ({monitor} {best_value:.6g})"
-                if restored is not None else "restored the initial weights (no epoch finished)")
+        # epochs and batches are counted from 1 in messages, as in the progress display
+        if batch == _LAST_UPDATE:
+            what = (f"the weights became NaN or infinite in the last update (epoch {epoch + 1}), "
+                    "though every loss was finite")
+        elif batch is not None:
+            what = f"the loss became {value} in epoch {epoch + 1}, batch {batch + 1}"
+        else:
+            what = f"{monitor} became {value} after epoch {epoch + 1}"
+        kept = (f"restored the weights of epoch {restored + 1} ({monitor} {best_value:.6g})"
+                if restored is not None else
+                "restored the initial weights (no epoch ended with usable weights)")
         return (f"training diverged: {what}; stopped and {kept}. "
                 f"Try a smaller learning rate.")
     parts = []
     if history.stop_reason == "early_stopping":
         parts.append(state.stop_message)
     elif history.stop_reason != "completed":
-        parts.append(f"stopped by a callback after epoch {len(history) - 1}"
+        parts.append(f"stopped by a callback after epoch {len(history)}"
                      + (f": {state.stop_message}" if state.stop_message else ""))
     if restored is not None:
-        parts.append(f"restored the weights of epoch {restored}, the best")
+        parts.append(f"restored the weights of epoch {restored + 1}, the best")
     return "; ".join(parts)

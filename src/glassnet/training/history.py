@@ -2,7 +2,7 @@
 
 One record per epoch, with exactly the fields the ``--history`` file holds:
 
-* ``epoch``        counted from 0;
+* ``epoch``        counted from 0 (the training contract's field: an index);
 * ``loss``         the mean training loss over the epoch's samples (a running
                    mean while the weights change, as Keras reports it);
 * ``val_loss``     mean loss on the validation set after the epoch (None
@@ -14,9 +14,17 @@ One record per epoch, with exactly the fields the ``--history`` file holds:
                    the number is comparable with a hand-written loop.
 
 Besides the records, a History says how the run ended: ``stop_reason``
-(``"completed"``, ``"early_stopping"``, ``"diverged"``, ``"callback"``),
-``best_epoch`` and ``restored_epoch`` (whose weights the network holds at the
-end, when they were restored).
+(``"completed"``, ``"early_stopping"``, ``"diverged"``, ``"callback"``,
+``"interrupted"``), ``best_epoch`` and ``restored_epoch`` (whose weights the
+network holds at the end, when they were restored).
+
+Epoch numbers: everything a person reads counts epochs from 1 (the progress
+lines, "restored the weights of epoch 12", the ``best_epoch`` and
+``restored_epoch`` of :meth:`summary`, which model.json stores, and the
+x-axis of the plots). The ``epoch`` field of a record, and the attributes
+``best_epoch`` / ``restored_epoch`` here, are 0-based *indices* into the
+records, as the training contract fixes for the ``--history`` file: the
+record with ``epoch`` k is the one the progress display called epoch k + 1.
 
 >>> h = History()
 >>> h.append({"epoch": 0, "loss": 0.5, "val_loss": 0.4, "val_accuracy": 0.9, "seconds": 1.0})
@@ -37,6 +45,8 @@ from ..errors import GlassnetError
 
 __all__ = ["History", "HISTORY_FIELDS"]
 
+#: the most bytes read_jsonl reads (a million epochs of records fit in about 100 MB)
+HISTORY_LIMIT = 128 * 1024 * 1024
 #: the fields of one epoch record, in file order
 HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_accuracy", "seconds")
 
@@ -102,8 +112,9 @@ class History:
             "epochs_run": len(self),
             "stop_reason": self.stop_reason,
             "message": self.message,
-            "best_epoch": self.best_epoch,
-            "restored_epoch": self.restored_epoch,
+            # counted from 1, like the progress display (records keep their 0-based index)
+            "best_epoch": None if self.best_epoch is None else self.best_epoch + 1,
+            "restored_epoch": None if self.restored_epoch is None else self.restored_epoch + 1,
             "best": {k: _clean(v) for k, v in best.items()} if best else None,
             "seconds": round(self.total_seconds, 3),
             "history": self.to_records(),
@@ -121,11 +132,10 @@ class History:
             raise GlassnetError(f"--history {path}: is a directory, expected a file name")
         if path.parent and not path.parent.exists():
             raise GlassnetError(f"--history {path}: folder {path.parent} does not exist")
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            for rec in self.to_records():
-                f.write(json.dumps(rec) + "\n")
-        os.replace(tmp, path)
+        from ..fileio import atomic_write_text, dumps_json
+
+        atomic_write_text(path, "".join(dumps_json(rec, nonfinite="null") + "\n"
+                                        for rec in self.to_records()), what="--history file")
         return path
 
     @classmethod
@@ -134,25 +144,27 @@ class History:
         path = Path(path)
         if not path.is_file():
             raise GlassnetError(f"history file {path}: no such file")
+        from ..fileio import read_text_capped
+
         history = cls()
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise GlassnetError(f"history file {path}, line {lineno}: not JSON: {exc}") \
-                        from None
-                if not isinstance(rec, dict) or "epoch" not in rec or "loss" not in rec:
-                    raise GlassnetError(f"history file {path}, line {lineno}: expected an object "
-                                        f"with keys {', '.join(HISTORY_FIELDS)}")
-                for key in HISTORY_FIELDS:
-                    v = rec.get(key)
-                    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                        raise GlassnetError(f"history file {path}, line {lineno}: {key} must be "
-                                            f"a number or null, got {v!r}")
-                history.append({k: rec.get(k) for k in HISTORY_FIELDS})
+        text = read_text_capped(path, HISTORY_LIMIT, "history file")  # not /dev/zero's forever
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise GlassnetError(f"history file {path}, line {lineno}: not JSON: {exc}") \
+                    from None
+            if not isinstance(rec, dict) or "epoch" not in rec or "loss" not in rec:
+                raise GlassnetError(f"history file {path}, line {lineno}: expected an object "
+                                    f"with keys {', '.join(HISTORY_FIELDS)}")
+            for key in HISTORY_FIELDS:
+                v = rec.get(key)
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                    raise GlassnetError(f"history file {path}, line {lineno}: {key} must be "
+                                        f"a number or null, got {v!r}")
+            history.append({k: rec.get(k) for k in HISTORY_FIELDS})
         if not history.records:
             raise GlassnetError(f"history file {path}: no epochs in it")
         return history

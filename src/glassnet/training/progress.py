@@ -1,13 +1,21 @@
-"""Progress display: one line per epoch, and a tqdm bar inside long epochs.
+"""Progress display: one line per epoch, a tqdm bar inside long epochs, one bar in notebooks.
 
 The epoch line (on stderr, so stdout stays free for results)::
 
     epoch  3/30  loss 0.0712  val_loss 0.0811  val_accuracy 97.63%  2.9 s
 
+Epochs are counted from 1 here, as in every message meant for a reader.
+
 The bar appears only when the stream is a terminal and an epoch has many
 batches; it is a separate class (:class:`BarProgress`) because it needs the
 batch hooks, and the training loop calls batch hooks only for callbacks that
 define them. ``progress=False`` (``--quiet``) shows nothing.
+
+In a Jupyter notebook forty epoch lines on stderr become a red wall of
+text; there :func:`make_progress` picks :class:`NotebookProgress` instead:
+one display (``tqdm.auto``: a widget when ipywidgets is installed, else a
+text bar redrawn in place) whose counter is the epoch and whose text is the
+latest epoch's numbers, then the run's closing message.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from typing import Any, TextIO
 
 from .callbacks import Callback
 
-__all__ = ["EpochProgress", "BarProgress", "make_progress", "format_epoch"]
+__all__ = ["EpochProgress", "BarProgress", "NotebookProgress", "make_progress", "format_epoch",
+           "in_notebook"]
 
 #: an epoch needs at least this many batches to get a bar
 BAR_MIN_BATCHES = 100
@@ -101,13 +110,69 @@ class BarProgress(EpochProgress):
         super().on_epoch_end(epoch, logs)
 
 
+class NotebookProgress(EpochProgress):
+    """One updating display for the whole run (for notebooks): epochs done, latest numbers.
+
+    The counter advances once per epoch and its text is the latest epoch's
+    summary, so a notebook cell shows one line that changes instead of a line
+    per epoch; the run's first line (what is trained) and its closing
+    message are printed once, as in a terminal.
+    """
+
+    def __init__(self, stream: TextIO | None = None):
+        super().__init__(stream)
+        self._bar = None
+        self.last_line = ""
+
+    def on_train_begin(self, logs=None):
+        import warnings
+
+        super().on_train_begin(logs)
+        with warnings.catch_warnings():  # without ipywidgets: a text bar, no warning about it
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.state.params["epochs"], desc="epoch", unit="epoch",
+                             file=self._out, leave=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        line = format_epoch(logs, self.state.params.get("epochs"))
+        self.last_line = line
+        if self._bar is not None:
+            # the counter already says which epoch: keep the numbers after "epoch  k/N"
+            self._bar.set_postfix_str(line.split("/", 1)[-1].split("  ", 1)[-1].strip(),
+                                      refresh=False)
+            self._bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        super().on_train_end(logs)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell), without importing IPython."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:  # an IPython too old or half-initialised: treat as no notebook
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def make_progress(progress: bool | Callback, n_batches: int,
                   stream: TextIO | None = None) -> Callback | None:
-    """The display ``fit(progress=...)`` asks for: None, a line per epoch, or lines and a bar."""
+    """The display ``fit(progress=...)`` asks for: None, a line per epoch, lines and a bar,
+    or, in a notebook, one updating display."""
     if isinstance(progress, Callback):
         return progress
     if not progress:
         return None
+    if in_notebook():
+        return NotebookProgress(stream)
     out = stream if stream is not None else sys.stderr
     is_tty = bool(getattr(out, "isatty", lambda: False)())
     if is_tty and n_batches >= BAR_MIN_BATCHES:

@@ -1,0 +1,117 @@
+"""Rounding: what the digits a student wrote allow, propagated through the engine's equations.
+
+Three rules, each small:
+
+* **Written precision.** ``1.0000065`` claims ±5·10⁻⁸ (half a unit of its
+  last digit, :func:`half_unit`). Equal to the exact value within that is
+  ``ok``, provided the digits can *show* the value: at least its first
+  significant digit, and for a parameter after an update, the first
+  significant digit of the update (:func:`resolves`). ``0`` for −0.0765 or
+  ``1`` for 1.0000067 proves nothing.
+* **Follow-through allowance.** A value recomputed from the student's earlier
+  answers may differ from what the student wrote by one unit of its last
+  digit (a hand calculation rounds, truncates, or rounds twice) plus the
+  rounding of those earlier answers, propagated to first order through the
+  engine's own equations: the engine's pass is re-run with each earlier
+  answer moved by its own rounding ρ, and ∑ |∂v/∂answer|·ρ is added up
+  (:func:`propagate`). The rounding ρ of an answer is half a unit of its last
+  digit, at most 5 % of the number (a written number holds at least two
+  significant digits of what the student carried), and 0 for a written 0.
+* **Hand precision** (:data:`HAND_TOLERANCE`), for a value that depends on no
+  earlier answer: the student's intermediate numbers are unknown, so the
+  documented model of version 1 decides: hand arithmetic carrying 2
+  significant digits rounds each factor by at most 5 %, and a gradient behind
+  one hidden layer multiplies five such factors (∂E/∂y, f'(zᴸ), w, f'(z), x),
+  so a value may be off by 25 % of its scale (the value, or for a parameter
+  the size of its update) and still be ``rounding``. That is half the
+  smallest factor-2 slip and an eighth of a sign error.
+
+>>> half_unit("1.0000065"), unit("0.027")
+(5e-08, 0.001)
+>>> resolves("0", -0.0765), resolves("-0.08", -0.0765), resolves("1", 1.0000067, before=1.0)
+(False, True, False)
+>>> resolves("1", 0.96), resolves("1", 0.525)   # 0.96 rounds to 1 at one significant digit
+(True, False)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..exercise.numbers import half_unit
+from ..exercise.rule import TOLERANCE
+from .followthrough import FollowThrough, Q, run_engine
+
+__all__ = ["half_unit", "unit", "resolves", "carried_rounding", "propagate", "HAND_TOLERANCE",
+           "HAND_MODEL", "SLACK", "ZERO"]
+
+#: the hand-precision model: 25 % of the scale (see the module docstring and docs/check.md)
+HAND_TOLERANCE = TOLERANCE
+HAND_MODEL = ("hand precision (no earlier answer to recompute from): within 25 % of the "
+              "{scale}, what 2-significant-digit arithmetic over 5 chained factors can explain")
+#: relative float64 noise ignored in every comparison
+SLACK = 8 * 2.220446049250313e-16
+#: a value (or update) this small relative to max(1, |value|) is float64 noise around 0
+ZERO = 1e-12
+
+
+def unit(text: str) -> float:
+    """One unit of the last written digit (``"0.027"`` → 0.001)."""
+    return 2.0 * half_unit(text)
+
+
+def _leading_half_unit(x: float) -> float:
+    """Half a unit of the first significant digit of x (0.0765 → 0.005)."""
+    return 0.5 * 10.0 ** math.floor(math.log10(abs(x)))
+
+
+def resolves(text: str, value: float, before: float | None = None) -> bool:
+    """True when ``text``'s digits can show ``value`` (or its change from ``before``).
+
+    They can when half a unit of the last written digit is at most half a unit of the
+    first significant digit of the value (of ``value − before`` for a parameter after an
+    update). A value (or change) of exactly 0 is shown by any digits.
+    """
+    change = value if before is None else value - before
+    if not math.isfinite(change) or abs(change) <= ZERO * max(1.0, abs(value)):
+        return True  # 0, or float64's rounding noise around 0 (an exact zero computed as 1e-17)
+    lead = _leading_half_unit(change)
+    # rounding to one significant digit may carry into the next decade (0.96 → 1): allowed
+    lead = max(lead, _leading_half_unit(float(f"{change:.1g}")))
+    return half_unit(text) <= lead * (1 + 1e-9)
+
+
+def carried_rounding(value: float, text: str) -> float:
+    """ρ: how far the number the student carried may be from what they wrote."""
+    if value == 0:
+        return 0.0
+    return min(half_unit(text), 0.05 * abs(value))
+
+
+def propagate(exercise: Any, given: Mapping[Q, float], rho: Mapping[Q, float],
+              base: Mapping[Q, float], used: set[Q] | None = None) -> dict[Q, float]:
+    """First-order propagation of each answer's rounding ρ to the answers computed from it.
+
+    For every answer k with ρₖ > 0 (and, if given, in ``used``: the answers some other answer
+    is computed from), the engine's pass with the student's answers substituted is re-run
+    with k moved by ρₖ; the change of the recomputed value of every later answer v gives
+    ∂v/∂k. Returns allowance[v] = Σₖ |∂v/∂k|·ρₖ.
+    """
+    allowance: dict[Q, float] = {q: 0.0 for q in base}
+    for k, value in given.items():
+        h = rho.get(k, 0.0)
+        if h <= 0 or (used is not None and k not in used):
+            continue
+        moved = dict(given)
+        moved[k] = value + h
+        tap = FollowThrough(moved)
+        run_engine(exercise, tap)
+        for v, r in tap.seen.items():
+            if v == k or v not in base:
+                continue
+            d = (r - base[v]) / h
+            if math.isfinite(d):
+                allowance[v] += abs(d) * h
+    return allowance
