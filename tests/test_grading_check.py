@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glassnet.cli import main
 from glassnet.errors import GlassnetError
@@ -216,10 +218,6 @@ def test_docstring_examples_run(module):
     assert result.failed == 0 and result.attempted > 0
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-
 @settings(max_examples=60, deadline=None)
 @given(w=st.floats(min_value=-1e3, max_value=1e3, allow_nan=False).filter(lambda x: abs(x) > 1e-6),
        digits=st.integers(min_value=1, max_value=10))
@@ -244,3 +242,17 @@ def test_sign_and_factor_two_slips_without_earlier_answers_are_wrong(w, factor, 
                          "samples": [{"x": [1], "t": [0]}]})
     (v,) = check_answers(ex, {"values": {"a_1_1": f"{w * factor:.{digits}g}"}}).verdicts
     assert v.verdict == "wrong"
+
+
+@pytest.mark.parametrize("args", [
+    ["examples/exercises/seed004_1a.yaml"],
+    ["examples/exercises/mazur_222.yaml"],
+    ["examples/exercises/mazur_222.yaml", "--answers",
+     "examples/answers/mazur_222_updated_weights.yaml"],
+])
+def test_docs_show_the_real_output(args, capsys, monkeypatch):
+    monkeypatch.chdir(EXAMPLES.parent)
+    main(["check", *args])
+    out = capsys.readouterr().out.rstrip()
+    doc = (EXAMPLES.parent / "docs" / "check.md").read_text(encoding="utf-8")
+    assert f"$ glassnet check {' '.join(args)}\n{out}\n```" in doc

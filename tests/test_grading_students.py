@@ -186,7 +186,8 @@ def _in_order(ex, report):
 # -------------------------------------------------------- a 20 % slip, 4-digit intermediates
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.sampled_from([("dW", 0, 0, 0, 1), ("dW", 1, 0, 1, 0), ("delta", 0, 0, 1, 0),
-                              ("delta", 1, 0, 0, 0), ("a", 0, 0, 1, 0), ("z", 1, 0, 0, 0)]),
+                              ("delta", 1, 0, 0, 0), ("a", 0, 0, 1, 0), ("z", 1, 0, 0, 0),
+                              ("z", 0, 0, 0, 0), ("W", 1, 0, 0, 1)]),
        factor=st.sampled_from([0.8, 1.2, 0.75, 1.3]))
 def test_a_twenty_percent_slip_with_four_digit_intermediates_is_wrong(which, factor):
     ex = mazur()

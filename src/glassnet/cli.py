@@ -24,6 +24,7 @@ from ._version import __version__
 COMMANDS: dict[str, str] = {
     "gradcheck": "gradcheck",
     "explain": "explain",
+    "derive": "derive",
     "check": "check",
     "train": "train",
     "evaluate": "evaluate",

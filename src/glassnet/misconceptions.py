@@ -168,6 +168,9 @@ class MisconceptionTap:
     def __init__(self, misconception: Misconception, lr: float):
         self.m = misconception
         self.lr = lr
+        #: set by a follow-through tap: writes the student's own updated weights (if they gave
+        #: them) into the array the ``updated_weights`` slip uses
+        self.own_updated_weights: Any = None
 
     # forward: no misconception of this catalogue changes z or a
     def z(self, net: Any, l: int, z: np.ndarray) -> None:
@@ -207,6 +210,8 @@ class MisconceptionTap:
             below.delta[...] = act.backward(below.a, fa, above.delta @ above.W)
         elif key == "updated_weights/hidden":
             W_new = above.W - self.lr * above.grad_W
+            if self.own_updated_weights is not None:
+                self.own_updated_weights(l + 1, W_new)
             below.delta[...] = act.backward(below.z, below.a, above.delta @ W_new)
         elif key == "transposed_W/backward" and above.W.shape[0] == above.W.shape[1]:
             below.delta[...] = act.backward(below.z, below.a, above.delta @ above.W.T)

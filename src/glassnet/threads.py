@@ -291,7 +291,6 @@ class ThreadManager:
         self.changes: list[tuple[int | None, int, float | None]] = []
         self._limit: Any = None
 
-    # a manager that need not touch anything (one core, or nothing to decide) stays cheap
     def _decide(self, busy: float | None) -> int:
         if self.requested is not None:
             return self.requested

@@ -15,16 +15,19 @@ HELP_V2 = """\
 verdicts (version 2, the default):
   ok        equal to the exact value at the precision it was written with
             (half a unit of its last written digit), and written finely enough
-            to show it: at least its first significant digit (for a parameter,
-            of its update). "0" for -0.0765 or "1" for 1.0000067 proves nothing.
+            to show it: at least its first significant digit; for a parameter,
+            finer than its update. "0" for -0.0765 or "1" for 1.0000067 proves
+            nothing.
   carried   not the exact value, but what the engine computes from your own
             earlier answers (z from your a, a from your z, delta from your a
             and the delta above, gradients from your delta and a, new weights
             from your gradients), one of which was wrong.
-  rounding  off by no more than one unit of your last digit plus the rounding
-            of the earlier answers it was computed from, propagated through
-            the engine's equations; a value computed from none of your answers
-            may be off by 25% of its scale (the hand-precision model below).
+  rounding  off by no more than half a unit of your last digit (or cut off
+            there) plus the rounding of the earlier answers it was computed
+            from, propagated through the engine's equations; a value
+            computed from none of your answers
+            may be off by 5% of its scale per computed step from the given
+            numbers, at most 25% (hand precision; see version 1 below).
   wrong     anything else; named when a classic misconception gives it (sign,
             missing_fprime, fprime_of_a, updated_weights, factor_2,
             batch_sum_mean, transposed_W, bias_update, learning_rate).
@@ -57,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "exercise's own 'answers' section is then ignored")
     p.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text",
                    help="text (default), json (glassnet.check/2, or glassnet.check/1 with "
-                        "--check-version 1) or markdown (a table)")
+                        "--check-version 1) or markdown (a table; version 2 only)")
     p.add_argument("--check-version", type=int, choices=(1, 2), default=2,
                    help="2 (default): follow-through and named mistakes; 1: the version-1 "
                         "verdicts ok / rounding / wrong and their JSON")
@@ -71,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     from ..exercise.loader import load_exercise
     from .explain import emit
 
+    if args.check_version == 1 and args.format == "markdown":
+        raise GlassnetError("--format markdown needs check version 2 (drop --check-version 1, "
+                            "or use --format text or json)")
     ex = load_exercise(args.file)
     sheet = None
     if args.answers is not None:

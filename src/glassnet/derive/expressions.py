@@ -133,6 +133,8 @@ class Gradients:
             return "softmax+cross_entropy"
         if out == "sigmoid" and loss == "binary_cross_entropy":
             return "sigmoid+binary_cross_entropy"
+        if out == "sigmoid" and loss == "cross_entropy":
+            return "sigmoid+cross_entropy"
         return None
 
     # ------------------------------------------------------------------- deltas
@@ -141,6 +143,8 @@ class Gradients:
         pair = self.canonical_pair
         if pair == "sigmoid+binary_cross_entropy":
             return f"(a_{L}_{k} - t_{k})"
+        if pair == "sigmoid+cross_entropy":
+            return f"t_{k}*(a_{L}_{k} - 1)"
         if pair == "softmax+cross_entropy":
             if self.textbook:
                 return f"(a_{L}_{k} - t_{k})"

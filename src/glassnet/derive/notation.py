@@ -458,6 +458,8 @@ class Notation:
                     lay = 1
                 else:
                     continue
+            if self.sizes and not 0 <= lay <= self.L:
+                continue
             if lay == 0 and kind == "a":
                 kind, lay = "x", None
                 idx = self._indices(idx_raw, 1) if idx_raw else None
@@ -666,7 +668,7 @@ def parse_notation(value: Any, source: str = "") -> Notation:
             base = builtin(value["base"])
         except GlassnetError as exc:
             raise ExerciseError(source, f"{path}.base", str(exc)) from None
-    changes: dict[str, Any] = {"name": value.get("name", f"{source or 'exercise'} notation")}
+    changes: dict[str, Any] = {"name": str(value.get("name", f"{base.name}, adapted"))}
     layer_names = {k: tuple(v) for k, v in base.layer_names.items()}
     for role, key in _ROLE_KEY.items():
         if role not in value:

@@ -81,7 +81,7 @@ def _functions() -> dict[str, Any]:
     return {"sp": sp, "sig": sig, "step": step, "smax": smax}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lemmas(name: str, alpha: float = 0.01) -> bool:
     """Prove the derivative of activation ``name`` from its definition (True when proved)."""
     fns = _functions()

@@ -136,7 +136,15 @@ def spec_from_options(layers: str | list[int], activation: str | list[Any], loss
     if isinstance(activation, str):
         activation = [a.strip() for a in activation.split(",")]
     names, alphas = _activation_names(activation, len(sizes) - 1, "--activation")
-    loss_name = get_loss(loss).name
+    loss_obj = get_loss(loss)
+    loss_name = loss_obj.name
+    check = getattr(loss_obj, "check_output", None)
+    if check is not None:  # the engine's own refusal of a loss its output cannot feed
+        from ..activations import get_activation
+
+        out = {"name": names[-1], "alpha": alphas[-1]} if names[-1] == "leaky_relu" \
+            else names[-1]
+        check(get_activation(out), sizes[-1])
     if biases not in BIASES:
         raise GlassnetError(f"--biases: expected one of {', '.join(BIASES)}, got {biases!r}")
     if mode not in MODES:

@@ -16,7 +16,6 @@ verification.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,6 +244,8 @@ def output_delta(q: Symbols, spec: NetSpec, k: Any, concrete: bool) -> Expr:
     out, loss = spec.activations[-1], spec.loss
     if (out, loss) in (("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy")):
         return S(("+", q.a(L, k)), ("-", q.t(k)))
+    if (out, loss) == ("sigmoid", "cross_entropy"):
+        return P(q.t(k), S(("+", q.a(L, k)), ("-", ONE)))
     if out == "softmax":
         if not concrete:
             return Sigma(P(dE_da(q, loss, L, "m", K), q.a(L, "m"),
@@ -366,11 +367,15 @@ class Builder:
                       S(("+", a), ("-", q.t(k)))),
                    "∂E/∂a · σ'(z): the factor a(1 − a) cancels against the denominator "
                    "(the canonical pair sigmoid + binary cross-entropy)")
+        elif pair == ("sigmoid", "cross_entropy"):
+            st.add(Eq(delta, P(dEda, P(a, one_minus(a))), P(S(("-", q.t(k))), one_minus(a)),
+                      P(q.t(k), S(("+", a), ("-", ONE)))),
+                   "∂E/∂a · σ'(z) = (−t/a)·a(1 − a): the a cancels")
         elif pair == ("softmax", "cross_entropy"):
             t_m = q.t("m")
             st.add(Eq(delta,
                       Sigma(P(S(("-", Frac(t_m, q.a(L, "m")))), q.a(L, "m"),
-                              S(("+", Raw("1[m=k]", r"\mathbb{1}_{m=k}")), ("-", a)))), "m"),
+                              S(("+", Raw("1[m=k]", r"\mathbb{1}_{m=k}")), ("-", a))), "m"),
                       Sigma(P(S(("-", t_m)), S(("+", Raw("1[m=k]", r"\mathbb{1}_{m=k}")),
                                                  ("-", a))), "m"),
                       S(("-", q.t(k)), ("+", P(a, Sigma(t_m, "m"))))),
@@ -434,6 +439,18 @@ class Builder:
         else:
             st.add(Eq(b, S(("+", b), ("-", P(self.eta, q.delta(l, "k")))), op="←"),
                    "the biases are updated like the weights")
+        if self.numbers is not None:
+            up = self.sol.updates[0]
+            st.say(self.instance_note() + ":")
+            shown = 0
+            for m in range(spec.L, 0, -1):
+                lt = up.layers[m - 1]
+                for u in range(1, spec.sizes[m] + 1):
+                    if shown < MAX_INSTANCES:
+                        value = self._sample_grad(f"b_{m}_{u}", float(lt.grad_b[u - 1]))
+                        st.add(Eq(Deriv(self.E, q.b(m, u)), q.delta(m, u), Num(value)),
+                               kind="instance")
+                    shown += 1
         return st
 
     def update(self) -> Step:
@@ -444,14 +461,16 @@ class Builder:
             W = q.W(l, u, p)
             st.add(Eq(W, S(("+", W), ("-", P(self.eta, q.delta(l, u), q.a(l - 1, p)))), op="←"),
                    f"layer {l}")
+        if self.numbers is not None:
+            self._update_instances(st)
         if spec.mode == "sgd":
             st.say("Online (stochastic) gradient descent: one update per sample, with that "
                    "sample's E.")
         else:
             W = q.W(1, "j", "i")
+            w_latex = W.render(Style("latex"))
             inner = Sigma(Raw(f"∂E⁽ˢ⁾/∂{W.render(Style('text'))}",
-                              rf"\frac{{\partial E^{{(s)}}}}{{\partial {W.render(Style('latex'))}}}"),
-                          "s")
+                              rf"\frac{{\partial E^{{(s)}}}}{{\partial {w_latex}}}"), "s")
             rhs: Expr = inner if spec.mode == "batch" else P(Frac(ONE, Raw("N")), inner)
             st.add(Eq(Deriv(self.E, W), rhs),
                    "batch update: the per-sample gradients are " +
@@ -473,7 +492,7 @@ class Builder:
 
         W = {l: NSym(n.base_symbol("W", l).upper() if n.base_symbol("W", l).isascii() else
                      n.base_symbol("W", l), (), *n._mark("W", l)) for l in range(1, L + 1)}
-        had = Raw("∘", r"\circ")
+        had = Raw(" ∘ ", r" \circ ")
         out, loss = spec.activations[-1], spec.loss
         dL = V("delta", L)
         if (out, loss) in (("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy")):
@@ -530,15 +549,20 @@ class Builder:
             else:
                 form = hidden_delta(num, spec, l, u, delta_num)
             memo[(l, u)] = form
+            if l == spec.L:
+                named = output_delta(self.q, spec, u, concrete=True)
+            else:
+                named = hidden_delta(self.q, spec, l, u, self.q.delta)
             dval = float(lt.delta[0, u - 1]) * self._scale()
-            st.add(Eq(self.q.delta(l, u), form, Num(dval)), kind="instance")
+            st.add(Eq(self.q.delta(l, u), named, form, Num(dval)), kind="instance")
             shown += 1
             for p in range(1, spec.sizes[l - 1] + 1):
                 if shown >= MAX_INSTANCES:
                     break
                 g = self._sample_grad(f"W_{l}_{u}_{p}", float(lt.grad_W[u - 1, p - 1]))
-                st.add(Eq(Deriv(self.E, self.q.W(l, u, p)), P(Num(dval), num.a(l - 1, p)),
-                          Num(g)), kind="instance")
+                st.add(Eq(Deriv(self.E, self.q.W(l, u, p)),
+                          P(self.q.delta(l, u), self.q.a(l - 1, p)),
+                          P(Num(dval), num.a(l - 1, p)), Num(g)), kind="instance")
                 shown += 1
 
     def _scale(self) -> float:
@@ -555,6 +579,28 @@ class Builder:
         from .evaluate import evaluate
 
         return evaluate(self.gradients[param], self.numbers.values())
+
+    def _update_instances(self, st: Step) -> None:
+        """New parameters of update 1, every number from the trace (before, η, gradient, after)."""
+        spec, q = self.spec, self.q
+        up = self.sol.updates[0]
+        st.say(f"update 1 with the exercise's numbers ({self.n.eta} = {up.lr:g}):")
+        shown = 0
+        for m in range(spec.L, 0, -1):
+            lt = up.layers[m - 1]
+            for i in range(1, spec.sizes[m] + 1):
+                items = [(q.W(m, i, j), lt.W[i - 1, j - 1], lt.grad_W[i - 1, j - 1],
+                          lt.W_after[i - 1, j - 1]) for j in range(1, spec.sizes[m - 1] + 1)]
+                if lt.b is not None and lt.update_bias:
+                    items.append((q.b(m, i), lt.b[i - 1], lt.grad_b[i - 1], lt.b_after[i - 1]))
+                for sym, before, grad, after in items:
+                    if shown >= MAX_INSTANCES:
+                        st.say("… (every new value is in glassnet explain's worked solution)")
+                        return
+                    st.add(Eq(sym, S(("+", Num(float(before))),
+                                     ("-", P(Num(float(up.lr)), Num(float(grad))))),
+                              Num(float(after), min_decimals=None), op="←"), kind="instance")
+                    shown += 1
 
     def _batch_instance(self, st: Step) -> None:
         up = self.sol.updates[0]
@@ -589,14 +635,13 @@ class Builder:
                    "recursion above is their sum in a readable form.")
             return st
         out_soft = spec.activations[-1] == "softmax"
-        products = []
+        products, symbolic, numeric = [], [], []
         for path in paths:
             factors: list[Expr] = []
             names = [target.render(Style("text"))]
             last = path[-1]
             if out_soft:
-                factors.append(Sigma(P(Deriv(self.E, q.a(L, "m")), Deriv(q.a(L, "m"),
-                                                                        q.z(L, last))), "m"))
+                factors.append(Deriv(self.E, q.z(L, last)))
             else:
                 factors += [Deriv(self.E, q.a(L, last)), Deriv(q.a(L, last), q.z(L, last))]
             for m in range(L, l, -1):
@@ -608,18 +653,41 @@ class Builder:
                 names += [q.z(m, u).render(Style("text")), q.a(m, u).render(Style("text"))]
             st.say("path: " + " → ".join(names + [self.n.E]))
             products.append(Prod(factors, op="·"))
+            symbolic.append(self._path_values(q, path, l, j))
+            if self.numbers is not None:
+                numeric.append(self._path_values(self.numbers, path, l, j))
         st.add(Eq(Deriv(self.E, target), Sum([("+", p) for p in products])),
                "the sum over every path of the product of the partial derivatives on it")
-        st.add(Eq(Deriv(self.E, target), Raw(self.gradients.get(param, ""))),
-               "every factor written out (canonical names), as in the JSON output")
-        if self.numbers is not None and param in self.gradients:
+        st.add(Eq(Deriv(self.E, target), Sum([("+", p) for p in symbolic])),
+               "each partial derivative from its definition (as in the sections above)")
+        if numeric:
             up = self.sol.updates[0]
             lt = up.layers[l - 1]
             engine = float(lt.grad_W[i - 1, j - 1]) if j is not None else float(lt.grad_b[i - 1])
             value = self._sample_grad(param, engine)
-            st.add(Eq(Deriv(self.E, target), Num(value)), kind="instance",
-                   because="the engine's backpropagation gives the same number")
+            st.add(Eq(Deriv(self.E, target), Sum([("+", p) for p in numeric]), Num(value)),
+                   kind="instance", because="with the exercise's numbers; the engine's "
+                                            "backpropagation gives the same value")
         return st
+
+    def _path_values(self, q: Symbols, path: list[int], l: int, j: int | None) -> Expr:
+        """The product of the partial derivatives along one path, each written out."""
+        spec = self.spec
+        L, K = spec.L, spec.sizes[-1]
+        last = path[-1]
+        factors: list[Expr | None] = []
+        if spec.activations[-1] == "softmax":
+            factors.append(output_delta(q, spec, last, concrete=True))
+        else:
+            factors += [dE_da(q, spec.loss, L, last, K),
+                        fprime(q, spec.activations[-1], L, last, spec.alpha(L))]
+        for m in range(L, l, -1):
+            unit, below = path[m - l], path[m - l - 1]
+            factors += [q.W(m, unit, below),
+                        fprime(q, spec.activations[m - 2], m - 1, below, spec.alpha(m - 1))]
+        factors.append(q.a(l - 1, j) if j is not None else ONE)
+        kept = [f for f in factors if f is not None]
+        return Prod(kept) if len(kept) > 1 else kept[0]
 
 
 def _act_text(act: str, alpha: float) -> str:
@@ -695,5 +763,3 @@ def build_steps(spec: NetSpec, notation: Notation, gradients: dict[str, str],
         steps.append(b.weight_chain(weight))
     return b, steps
 
-
-_ = itertools  # (kept for path products in future extensions)

@@ -48,10 +48,14 @@ from ..errors import GlassnetError
 from .answers import AnswerSheet, Given, resolve
 from .followthrough import FollowThrough, Q, nearest_answers, run_engine
 from .rounding import (
+    HAND_STEP,
     HAND_TOLERANCE,
     SLACK,
     carried_rounding,
+    cut_off,
+    cut_off_range,
     half_unit,
+    hand_tolerance,
     propagate,
     resolves,
     unit,
@@ -380,18 +384,19 @@ def check_answers(exercise: Any, answers: Any = None) -> CheckReport2:
     else:  # one engine pass per answer: bounded, and said so
         allowance = {}
         report.notes.append(f"{len(used)} answers feed later ones; the rounding of more than "
-                            f"{MAX_PROPAGATED} is not propagated (each later answer gets one "
+                            f"{MAX_PROPAGATED} is not propagated (each later answer gets half a "
                             f"unit of its own last digit)")
     order = list(base.order) + [g.q for g in givens if g.q not in base.seen]
     many = ex.samples_per_update > 1
     table: Any = None
 
     verdict_of: dict[Q, str] = {}
+    depth_memo: dict[Q, int] = {}
     for q in order:
         g = by_q[q]
         v = _judge(ex, sol, g, base.seen.get(q), allowance.get(q, 0.0),
                    sorted(depends.get(q, ()), key=order.index), verdict_of, by_q, given_map,
-                   many)
+                   many, depth_memo)
         if v.verdict == "wrong":
             if table is None:
                 from .mistakes import misconceived_values
@@ -407,7 +412,7 @@ def check_answers(exercise: Any, answers: Any = None) -> CheckReport2:
 
 def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: float,
            deps: list[Q], verdict_of: Mapping[Q, str], by_q: Mapping[Q, Given],
-           given_map: Mapping[Q, float], many: bool) -> Verdict2:
+           given_map: Mapping[Q, float], many: bool, depth_memo: dict[Q, int]) -> Verdict2:
     q, text, value = g.q, g.answer.text, g.answer.value
     exact, before = _exact(sol, q)
     r = exact if recomputed is None else recomputed
@@ -431,10 +436,10 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
     if err <= slack or (err <= u + slack and shows):
         return Verdict2(**base, verdict="ok", accepted=[exact - u, exact + u],
                         basis=f"equal to the exact value at the digits written (±{u:.2g})")
-    A = unit(text) + allowance          # from the student's own recomputed value
-    near_exact = u + allowance          # from the exact value
+    A = u + allowance                   # around the student's own recomputed value
+    near_exact = u + allowance          # around the exact value
     slack_r = SLACK * max(abs(value), abs(r), 1e-300)
-    allowed = (f"one unit of your last digit ({unit(text):.2g})"
+    allowed = (f"half a unit of your last digit ({u:.2g}, or cut off there)"
                + (f" + the rounding of your earlier answers ({allowance:.2g})" if allowance
                   else ""))
     if deps:
@@ -442,20 +447,24 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
         # rounding of zero (of no update): then "0" (the old value) is what the student has
         shows_r = resolves(text, r, before_student if param else None) or abs(
             r - (before_student if param else 0.0)) <= allowance
-        consistent = abs(value - r) <= A + slack_r and shows_r
+        consistent = shows_r and (abs(value - r) <= A + slack_r
+                                  or cut_off(value, text, r, allowance))
         if consistent:
             bad = [k for k in deps if verdict_of.get(k) in ("wrong", "carried")]
             if abs(value - exact) <= near_exact + slack and shows:
+                cut_lo, cut_hi = cut_off_range(text, r, allowance)
                 return Verdict2(**base, verdict="rounding",
-                                accepted=[min(exact - near_exact, r - A),
-                                          max(exact + near_exact, r + A)],
+                                accepted=[min(exact - near_exact, r - A, cut_lo),
+                                          max(exact + near_exact, r + A, cut_hi)],
                                 basis=f"recomputed from your {dep_text}: {_g(r)}; equal to it "
                                       f"within {allowed}, and to the exact value within the "
                                       f"rounding of your digits")
             verdict = "carried" if bad else "rounding"
             why = ("right from your own earlier answers" if bad else
                    "explained by the rounding of your earlier answers")
-            return Verdict2(**base, verdict=verdict, accepted=[r - A, r + A],
+            cut_lo, cut_hi = cut_off_range(text, r, allowance)
+            return Verdict2(**base, verdict=verdict,
+                            accepted=[min(r - A, cut_lo), max(r + A, cut_hi)],
                             basis=f"recomputed from your {dep_text}: {_g(r)}, within "
                                   f"{allowed}: {why}")
         if abs(value - exact) <= near_exact + slack and shows:
@@ -469,13 +478,18 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
                               f"{_g(abs(value - r))} away, more than {allowed}")
     scale = abs(exact - before) if param else abs(exact)
     what = "update" if param else "value"
-    tol = HAND_TOLERANCE * scale
+    rel = hand_tolerance(ex, q, depth_memo)
+    steps = round(rel / HAND_STEP)
+    model = (f"hand precision allows {rel:.0%} of the {what} ({scale:.3g}): 5 % for each of "
+             f"the {steps} computed step{'s' if steps > 1 else ''} from the given numbers"
+             if rel < HAND_TOLERANCE else
+             f"hand precision allows {rel:.0%} of the {what} ({scale:.3g})")
+    tol = rel * scale
     if err <= tol + slack:
         coarse = "" if shows else "; written too coarsely to be ok"
         return Verdict2(**base, verdict="rounding", accepted=[exact - tol, exact + tol],
-                        basis=f"no earlier answer of yours it depends on: hand precision "
-                              f"allows {HAND_TOLERANCE:.0%} of the {what} ({scale:.3g}); "
-                              f"yours is off by {err / scale:.1%}{coarse}")
+                        basis=f"no earlier answer of yours it depends on: {model}; yours is "
+                              f"off by {err / scale:.1%}{coarse}")
     if scale == 0:
         basis = f"the exact {what} is 0, and only your digits (±{u:.2g}) could excuse a change"
     elif not shows:
@@ -484,8 +498,7 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
                  f"{'no update' if param else 'zero'}, and off by {err / scale:.0%} of it")
     else:
         basis = (f"no earlier answer of yours it depends on; off by {err / scale:.3g}× the "
-                 f"{what} ({scale:.3g}), more than the {HAND_TOLERANCE:.0%} hand precision "
-                 f"allows")
+                 f"{what}, more than {model}")
     return Verdict2(**base, verdict="wrong", accepted=[exact - tol, exact + tol], basis=basis)
 
 

@@ -86,6 +86,13 @@ class FollowThrough:
         self.seen: dict[Q, float] = {}
         self.order: list[Q] = []
         self.u = 0
+        if misconception is not None and hasattr(misconception, "own_updated_weights"):
+            misconception.own_updated_weights = self._own_updated_weights
+
+    def _own_updated_weights(self, l: int, W_new: np.ndarray) -> None:
+        """The student's answers for the weights of layer l after this update, written in."""
+        for _, idx, value in self._index.get((self.u, "W", l), ()):
+            W_new[idx] = value
 
     def _swap(self, qty: str, l: int, arr: np.ndarray | None) -> None:
         entries = self._index.get((self.u, qty, l))

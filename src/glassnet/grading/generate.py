@@ -416,7 +416,6 @@ class Variant:
 
 def _draw(t: Template, rng: np.random.Generator) -> dict[str, Any]:
     data = copy.deepcopy(t.base)
-    L = len(t.layers) - 1
     net = data["network"]
     W = [w if w is not None else t.weights.draw(rng, (t.layers[l + 1], t.layers[l]))
          for l, w in enumerate(t.fixed_weights)]
@@ -436,7 +435,6 @@ def _draw(t: Template, rng: np.random.Generator) -> dict[str, Any]:
         else:
             T = t.targets.draw(rng, (t.n_samples, t.layers[-1]))
         data["samples"] = [{"x": _nice(x), "t": _nice(y)} for x, y in zip(X, T, strict=True)]
-    del L
     return data
 
 

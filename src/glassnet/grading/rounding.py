@@ -5,26 +5,30 @@ Three rules, each small:
 * **Written precision.** ``1.0000065`` claims ±5·10⁻⁸ (half a unit of its
   last digit, :func:`half_unit`). Equal to the exact value within that is
   ``ok``, provided the digits can *show* the value: at least its first
-  significant digit, and for a parameter after an update, the first
-  significant digit of the update (:func:`resolves`). ``0`` for −0.0765 or
+  significant digit, and for a parameter after an update, digits finer than
+  the update (:func:`resolves`). ``0`` for −0.0765 or
   ``1`` for 1.0000067 proves nothing.
 * **Follow-through allowance.** A value recomputed from the student's earlier
-  answers may differ from what the student wrote by one unit of its last
-  digit (a hand calculation rounds, truncates, or rounds twice) plus the
+  answers may differ from what the student wrote by half a unit of its last
+  digit, or be cut off there (:func:`cut_off`: seed 004 writes 1.000006552 as
+  1.0000065), plus the
   rounding of those earlier answers, propagated to first order through the
   engine's own equations: the engine's pass is re-run with each earlier
   answer moved by its own rounding ρ, and ∑ |∂v/∂answer|·ρ is added up
   (:func:`propagate`). The rounding ρ of an answer is half a unit of its last
   digit, at most 5 % of the number (a written number holds at least two
   significant digits of what the student carried), and 0 for a written 0.
-* **Hand precision** (:data:`HAND_TOLERANCE`), for a value that depends on no
-  earlier answer: the student's intermediate numbers are unknown, so the
-  documented model of version 1 decides: hand arithmetic carrying 2
-  significant digits rounds each factor by at most 5 %, and a gradient behind
-  one hidden layer multiplies five such factors (∂E/∂y, f'(zᴸ), w, f'(z), x),
-  so a value may be off by 25 % of its scale (the value, or for a parameter
-  the size of its update) and still be ``rounding``. That is half the
-  smallest factor-2 slip and an eighth of a sign error.
+* **Hand precision** (:func:`hand_tolerance`), for a value that depends on no
+  earlier answer: the student's intermediate numbers are unknown, so a model
+  decides. Hand arithmetic carrying 2 significant digits rounds each computed
+  step by at most 5 % (:data:`HAND_STEP`), and relative errors add up along a
+  chain; a value k steps from the exercise's given numbers (z of layer 1 is
+  one step, its a two, ..., the loss and the output δ of a 2-layer network
+  five) may be off by 5 % per step of its scale (the value, or for a parameter
+  the size of its update), at most 25 % (:data:`HAND_TOLERANCE`, version 1's
+  rule: a gradient behind one hidden layer multiplies five rounded factors,
+  ∂E/∂y, f'(zᴸ), w, f'(z), x). 25 % is half the smallest factor-2 slip and an
+  eighth of a sign error.
 
 >>> half_unit("1.0000065"), unit("0.027")
 (5e-08, 0.001)
@@ -42,15 +46,17 @@ from typing import Any
 
 from ..exercise.numbers import half_unit
 from ..exercise.rule import TOLERANCE
-from .followthrough import FollowThrough, Q, run_engine
+from .followthrough import FollowThrough, Q, parents, run_engine
 
 __all__ = ["half_unit", "unit", "resolves", "carried_rounding", "propagate", "HAND_TOLERANCE",
-           "HAND_MODEL", "SLACK", "ZERO"]
+           "HAND_STEP", "HAND_MODEL", "SLACK", "ZERO", "steps_from_data", "hand_tolerance",
+           "cut_off", "cut_off_range"]
 
-#: the hand-precision model: 25 % of the scale (see the module docstring and docs/check.md)
+#: the hand-precision model: 5 % per computed step, at most 25 % of the scale (docs/check.md)
+HAND_STEP = 0.05
 HAND_TOLERANCE = TOLERANCE
-HAND_MODEL = ("hand precision (no earlier answer to recompute from): within 25 % of the "
-              "{scale}, what 2-significant-digit arithmetic over 5 chained factors can explain")
+HAND_MODEL = ("hand precision (no earlier answer to recompute from): 5 % of the {scale} per "
+              "computed step from the given numbers, at most 25 %")
 #: relative float64 noise ignored in every comparison
 SLACK = 8 * 2.220446049250313e-16
 #: a value (or update) this small relative to max(1, |value|) is float64 noise around 0
@@ -70,17 +76,43 @@ def _leading_half_unit(x: float) -> float:
 def resolves(text: str, value: float, before: float | None = None) -> bool:
     """True when ``text``'s digits can show ``value`` (or its change from ``before``).
 
-    They can when half a unit of the last written digit is at most half a unit of the
-    first significant digit of the value (of ``value − before`` for a parameter after an
-    update). A value (or change) of exactly 0 is shown by any digits.
+    A value: when half a unit of the last written digit is at most half a unit of its first
+    significant digit (``0.08`` or ``0.077`` for −0.0765, not ``0`` or ``0.1``). A parameter
+    after an update (``before`` given): when half a unit of the last digit is smaller than the
+    update, as in version 1 (``1.00001`` shows an update of 6.7·10⁻⁶, ``1`` does not). A value
+    (or update) of exactly 0 is shown by any digits.
     """
     change = value if before is None else value - before
     if not math.isfinite(change) or abs(change) <= ZERO * max(1.0, abs(value)):
         return True  # 0, or float64's rounding noise around 0 (an exact zero computed as 1e-17)
+    if before is not None:  # a parameter: its digits must be finer than its update (v1)
+        return half_unit(text) < abs(change)
     lead = _leading_half_unit(change)
     # rounding to one significant digit may carry into the next decade (0.96 → 1): allowed
     lead = max(lead, _leading_half_unit(float(f"{change:.1g}")))
     return half_unit(text) <= lead * (1 + 1e-9)
+
+
+def cut_off(value: float, text: str, recomputed: float, allowance: float = 0.0) -> bool:
+    """True when ``text`` is ``recomputed`` (± ``allowance``) cut off after its last digit.
+
+    >>> cut_off(1.0000065, "1.0000065", 1.000006552), cut_off(0.6, "0.6", 0.5308)
+    (True, False)
+    """
+    lo, hi = cut_off_range(text, recomputed, allowance)
+    tiny = 1e-9 * unit(text)
+    return lo - tiny <= value <= hi + tiny
+
+
+def cut_off_range(text: str, recomputed: float, allowance: float = 0.0) -> tuple[float, float]:
+    """[lo, hi]: ``recomputed`` ± ``allowance`` cut off after the last digit of ``text``."""
+    step = unit(text)
+
+    def trunc(x: float) -> float:
+        return math.copysign(math.floor(abs(x) / step + 1e-9) * step, x)
+
+    lo, hi = sorted((trunc(recomputed - allowance), trunc(recomputed + allowance)))
+    return lo, hi
 
 
 def carried_rounding(value: float, text: str) -> float:
@@ -115,3 +147,29 @@ def propagate(exercise: Any, given: Mapping[Q, float], rho: Mapping[Q, float],
             if math.isfinite(d):
                 allowance[v] += abs(d) * h
     return allowance
+
+
+def steps_from_data(exercise: Any, q: Q, memo: dict[Q, int] | None = None) -> int:
+    """How many computed steps lie between the exercise's given numbers and q (at most 5).
+
+    z of layer 1 in the first update is 1 step (from x, W and b), its a is 2, z of layer 2
+    is 3, and so on along the longest chain of the engine's equations. Everything in a later
+    update starts from updated parameters (a gradient: 5 steps or more), so it is 5.
+    """
+    cap = round(HAND_TOLERANCE / HAND_STEP)
+    if q.u > 0:
+        return cap
+    memo = {} if memo is None else memo
+
+    def depth(node: Q) -> int:
+        if node not in memo:
+            ps = parents(exercise, node)
+            memo[node] = min(cap, 1 + max((depth(p) for p in ps), default=0))
+        return memo[node]
+
+    return depth(q)
+
+
+def hand_tolerance(exercise: Any, q: Q, memo: dict[Q, int] | None = None) -> float:
+    """The hand-precision model's relative tolerance for q: 5 % per step, at most 25 %."""
+    return HAND_STEP * steps_from_data(exercise, q, memo)

@@ -21,13 +21,13 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import GlassnetError
+from ..fileio import atomic_write_bytes, check_output_file
 
 __all__ = ["InteropError", "require", "as_network", "check_activations", "torch_state_items",
            "scale_divisor", "input_scaling", "describe_scaling", "torch_code",
@@ -186,66 +186,10 @@ def network_metadata(model: Any) -> dict[str, str]:
 
 
 def check_out_path(out: str | os.PathLike) -> Path:
-    """Check before any work that ``out`` can be written: a file name in an existing folder.
-
-    Uses :func:`glassnet.fileio.check_output_file` where it exists.
-    """
-    try:
-        from ..fileio import check_output_file
-    except ImportError:  # pragma: no cover (an older tree without fileio)
-        check_output_file = None
-    if check_output_file is not None:
-        return check_output_file(out, what="--out")
-    path = Path(out)  # pragma: no cover
-    if path.is_dir():  # pragma: no cover
-        raise InteropError(f"--out {path}: is a directory, expected a file name")
-    parent = path.absolute().parent  # pragma: no cover
-    if not parent.is_dir():  # pragma: no cover
-        raise InteropError(f"--out {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):  # pragma: no cover
-        raise InteropError(f"--out {path}: folder {parent} is not writable")
-    return path  # pragma: no cover
+    """Check before any work that ``out`` can be written: a file name in an existing folder."""
+    return check_output_file(out, what="--out")
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one.
-
-    :func:`glassnet.fileio.atomic_write_bytes` where it exists; otherwise the
-    bytes go to a temporary file in the same folder, are flushed to disk, and
-    the file is renamed over ``path`` (atomic on POSIX and Windows).
-    """
-    try:
-        from ..fileio import atomic_write_bytes
-    except ImportError:  # pragma: no cover (an older tree without fileio)
-        atomic_write_bytes = None
-    if atomic_write_bytes is not None:
-        atomic_write_bytes(path, data, what="--out")
-        return
-    path = Path(path)  # pragma: no cover
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.absolute().parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a plain new file would not be
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        _unlink(tmp)
-        raise InteropError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        _unlink(tmp)
-        raise
-
-
-def _umask() -> int:  # pragma: no cover
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _unlink(path: str) -> None:  # pragma: no cover
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+    """Write ``data`` so that a reader sees the old file or the whole new one, never a part."""
+    atomic_write_bytes(path, data, what="--out")
