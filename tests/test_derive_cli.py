@@ -156,3 +156,29 @@ def test_large_network_json_refused_but_text_derived(capsys):
     d = derive(layers="784,128,10", activation="relu,softmax", loss="cross_entropy")
     assert d.verified and d.verification["instance"] == [2, 2, 2]
     assert np.isfinite(d.verification["seconds"])
+
+
+MODULES = ["glassnet.derive", "glassnet.derive.spec", "glassnet.derive.notation",
+           "glassnet.derive.expressions", "glassnet.derive.proof", "glassnet.derive.evaluate",
+           "glassnet.derive.formula_check"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, monkeypatch):
+    import doctest
+    import importlib
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)  # examples/ paths
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
+
+
+def test_explain_style_parameter_names(capsys):
+    from glassnet.derive.notation import builtin
+
+    n = builtin("glassnet").bind([2, 3, 1])
+    assert n.canonical_name("W2[1,3]") == "W_2_1_3" and n.canonical_name("w2[1,3]") == "W_2_1_3"
+    code, out, _ = _run(capsys, "--layers", "2,3,1", "--activation", "tanh", "--loss", "sse",
+                        "--weight", "W1[2,1]")
+    assert code == 0 and "The chain for w₂₁⁽¹⁾" in out

@@ -21,7 +21,7 @@ FILES = sorted(EXAMPLES.glob("*.yaml"))
 #: symbols each seed writes, which its derivation must use (LaTeX as rendered)
 SYMBOLS = {
     "seed000_sigmoid_bce": [r"v_{", r"\varphi", r"\mathcal{L}", r"\mu", "d"],
-    "seed000_softmax_ce": [r"v^{(1)}_{j}", r"y_{k}", r"d_{k}", r"\mathcal{L}"],
+    "seed000_softmax_ce": [r"v^{(1)}_{j}", r"y^{(2)}_{k}", r"d_{k}", r"\mathcal{L}"],
     "seed001_sigmoid_sse": [r"O^{H}_{j}", r"x^{O}_{k}", r"w^{O}_{kj}", r"O^{I}_{i}",
                             r"\mathrm{sig}"],
     "seed002_regression": [r"\gamma_{j0}", r"H_{j}", r"I_{i}", r"W_{ij}", r"\mathrm{SE}",

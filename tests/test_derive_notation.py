@@ -49,7 +49,7 @@ def test_seed_symbols_appear_in_the_derivations():
     assert "z^{[1]}" in dlai and "W^{[2]}" in dlai and r"\alpha" in dlai
     nielsen = derive(layers="2,3,1", activation="sigmoid", loss="half_sse",
                      notation="nielsen").to_markdown()
-    assert "w^{2}_{kj}" in nielsen and "C" in nielsen
+    assert "w^{2}_{1j}" in nielsen and "a^{1}_{j}" in nielsen and "C" in nielsen
     bishop = derive(layers="2,3,2", activation="tanh,sigmoid", loss="half_sse",
                     notation="bishop").to_text()
     assert "yₖ" in bishop and "zⱼ" in bishop  # Bishop: z the hidden output, y the output

@@ -231,3 +231,16 @@ def test_multi_update_variants_are_graded_update_by_update(tmp_path, capsys):
     assert rows["v01"]["ok"] == str(2 * n) and rows["v01"]["score"] == "100"
     assert rows["v02"]["ok"] == str(n) and rows["v02"]["unanswered"] == str(n)
     assert rows["v02"]["score"] == "50"
+
+
+def test_the_gradebook_in_docs_teaching_is_what_grade_writes(tmp_path, monkeypatch, capsys):
+    """docs/teaching.md shows real output: regenerate its class and compare the gradebook."""
+    doc = (ROOT / "docs" / "teaching.md").read_text()
+    shown = doc.split("$ cat gradebook.csv\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", str(TEMPLATE), "--students", ",".join(STUDENTS), "--seed", "11",
+                 "--out", "class", "--quiet"]) == 0
+    assert _simulator().main(["class", "submissions"]) == 0
+    assert main(["grade", "class", "submissions", "--out", "gradebook.csv", "--quiet"]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "gradebook.csv").read_text() == shown

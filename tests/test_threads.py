@@ -212,3 +212,14 @@ def test_runnable_others_reads_proc_loadavg():
 
     value = runnable_others()
     assert value is None or (value >= 0 and value == int(value))
+
+
+# ------------------------------------------------------------------ doctests
+@pytest.mark.parametrize("module", ["glassnet.threads", "glassnet.training.budget",
+                                    "glassnet.training.augment"])
+def test_doctests_of_the_speed_modules(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -59,7 +59,7 @@ def machine(per_unit: float = 2e-10):
 
 def plan(seconds, **kw):
     args = dict(n_train=54000, n_features=784, n_classes=10, image_shape=(28, 28),
-                step_seconds=machine())
+                step_seconds=machine(), augment_seconds=0.0)
     args.update(kw)
     return plan_budget(seconds, **args)
 
@@ -73,7 +73,7 @@ def test_plan_grows_with_the_budget():
 def test_plan_epochs_match_the_machine_model():
     p = plan(30)
     step = machine()([784, *p.hidden, 10], p.batch_size)
-    per_epoch = 1.15 * step * math.ceil(54000 / p.batch_size)
+    per_epoch = 2.0 * step * math.ceil(54000 / p.batch_size)
     assert p.expected_epochs == pytest.approx(30 / per_epoch)
     assert p.epochs >= p.expected_epochs  # the cap never cuts the budget short
 
@@ -85,6 +85,15 @@ def test_plan_distorts_only_images_with_enough_epochs():
     assert plan(5000, dataset="fashion-mnist").augment == "shift:1"
     assert plan(5000, n_features=64, image_shape=(8, 8)).augment == "none"
     assert plan(5000, image_shape=None).augment == "none"
+
+
+def test_augmentation_cost_counts():
+    """Augmenting that costs as much as a step halves the epochs: a budget that buys just
+    enough epochs without it must not augment, or must pick a smaller network to."""
+    free = plan(30)
+    costly = plan(30, augment_seconds=1.0)  # a second per batch: never affordable
+    assert free.augment == "distort" and costly.augment == "none"
+    assert costly.expected_epochs >= 4  # and the network is chosen as without augmentation
 
 
 def test_given_options_win():

@@ -97,3 +97,29 @@ def test_parse_augment_distort():
 def test_bad_input(make, match):
     with pytest.raises((GlassnetError, ShapeError), match=match):
         make()
+
+
+# ------------------------------------------------------------------ RandomFlip
+def test_random_flip_mirrors_the_chosen_rows():
+    from glassnet.training.augment import RandomFlip
+
+    x = images(6, (5, 7), seed=3)
+    mirror = np.array([True, False, True, True, False, False])
+    y = x.copy()
+    RandomFlip((5, 7)).apply(y, mirror)
+    expected = x.reshape(6, 5, 7).copy()
+    expected[mirror] = np.flip(expected[mirror], axis=2)
+    np.testing.assert_array_equal(y, expected.reshape(6, 35))
+    RandomFlip((5, 7)).apply(y, mirror)  # twice: back where it was
+    np.testing.assert_array_equal(y, x)
+
+
+def test_shift_plus_flip_spec_and_reproducibility():
+    aug = parse_augment("shift:1+flip", (28, 28))
+    assert aug.spec == "shift:1+flip"
+    a, b = images(16), images(16)
+    aug(a, np.random.default_rng(4))
+    parse_augment("shift:1+flip", (28, 28))(b, np.random.default_rng(4))
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(GlassnetError, match="flip"):
+        parse_augment("distort+flip", (28, 28))

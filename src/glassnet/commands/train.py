@@ -241,6 +241,7 @@ def _run(args: argparse.Namespace, threads) -> int:
                             f"{train.class_names}")
     budget = None
     if args.time_budget is not None:  # the library chooses what the user did not fix
+        threads.set_shape((batch_size, train.n_features, hidden[0]), args.dtype)  # to measure
         budget, (hidden, batch_size, optimizer, lr, augment_spec, epochs, patience,
                  lr_schedule) = _plan_budget(args, train, split, patience, lr_schedule)
         if progress:

@@ -11,6 +11,7 @@ its instance from the engine's trace.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -233,7 +234,9 @@ def derive(source: Any = None, *, layers: Any = None, activation: Any = None,
         if spec.biases == "frozen" and p.startswith("b_"):
             entry["applied"] = False
         if solution is not None and spec.mode == "sgd":
-            entry["value"] = _engine_value(solution, p)
+            value = _engine_value(solution, p)
+            if math.isfinite(value):  # a diverged exercise gets no value, never a NaN
+                entry["value"] = value
         entries.append(entry)
     verification.pop("results", None)
     verification.pop("textbook_results", None)

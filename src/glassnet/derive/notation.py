@@ -194,6 +194,8 @@ class Notation:
         """(text, LaTeX) of the layer superscript, or ("", "") when none is written."""
         if layer is None or (self._per_layer(key) is not None and key != "sup"):
             return "", ""
+        if self.sizes and self.L == 1:
+            return "", ""  # one layer: nothing to tell apart (seed 000 writes vⱼ, wⱼᵢ)
         style = self.layer_mark
         if style == "letters":
             sup = self._per_layer("sup")
@@ -413,7 +415,10 @@ class Notation:
         sym, rest = m.group(1), m.group(2)
         if sym in _FROM_ASCII:
             sym = _FROM_ASCII[sym] if _FROM_ASCII[sym] in self._symbol_roles() else sym
-        roles = self._symbol_roles().get(sym)
+        table = self._symbol_roles()
+        roles = table.get(sym)
+        if not roles and sym in ("W", "w") and ("w" in table or "W" in table):
+            roles = [r for r in table.get("w", []) + table.get("W", []) if r[0] == "W"]
         if not roles:
             return None
         layer_mark, idx_raw = None, None

@@ -25,9 +25,7 @@ def render_text(d: Any) -> str:
             if line.kind == "words":
                 out.append(f"   {line.words}")
                 continue
-            text = line.render(st)
-            mark = "   = " if False else "   "
-            out.append(f"{mark}{text}")
+            out.append(f"   {line.render(st)}")
             if line.because:
                 out.append(f"       ({line.because})")
     out.append("")

@@ -92,6 +92,11 @@ def P(*factors: Expr | None) -> Expr:
     return kept[0] if len(kept) == 1 else Prod(kept)
 
 
+def sigma(term: Expr, index: str, size: int) -> Expr:
+    """Σ over a layer's units, or the one term when the layer has a single unit."""
+    return term if size == 1 else Sigma(term, index)
+
+
 def one_minus(a: Expr) -> Sum:
     return S(("+", ONE), ("-", a))
 
@@ -103,28 +108,32 @@ class Symbols:
     def __init__(self, notation: Notation, spec: NetSpec):
         self.n, self.spec = notation, spec
 
+    def _u(self, l: int, i: Any) -> Any:
+        """An index letter of a one-unit layer is that unit (seed 002 writes O₀, γⱼ₀)."""
+        return 1 if not isinstance(i, int) and self.spec.sizes[l] == 1 else i
+
     def x(self, j: Any) -> Expr:
-        return self.n.symbol("a", 0, (j,))
+        return self.n.symbol("a", 0, (self._u(0, j),))
 
     def a(self, l: int, i: Any) -> Expr:
-        return self.x(i) if l == 0 else self.n.symbol("a", l, (i,))
+        return self.x(i) if l == 0 else self.n.symbol("a", l, (self._u(l, i),))
 
     def z(self, l: int, i: Any) -> Expr:
-        return self.n.symbol("z", l, (i,))
+        return self.n.symbol("z", l, (self._u(l, i),))
 
     def t(self, k: Any) -> Expr:
-        if self.spec.sizes[-1] == 1 and isinstance(k, int):
+        if self.spec.sizes[-1] == 1:
             return NSym(self.n.t)
         return self.n.symbol("t", None, (k,))
 
     def W(self, l: int, i: Any, j: Any) -> Expr:
-        return self.n.symbol("W", l, (i, j))
+        return self.n.symbol("W", l, (self._u(l, i), self._u(l - 1, j)))
 
     def b(self, l: int, i: Any) -> Expr:
-        return self.n.symbol("b", l, (i,))
+        return self.n.symbol("b", l, (self._u(l, i),))
 
     def delta(self, l: int, i: Any) -> Expr:
-        return self.n.symbol("delta", l, (i,))
+        return self.n.symbol("delta", l, (self._u(l, i),))
 
 
 class Numbers(Symbols):
@@ -220,16 +229,16 @@ def loss_def(q: Symbols, loss: str, L: int, K: int) -> Expr:
     a, t = q.a(L, "m"), q.t("m")
     diff = S(("+", a), ("-", t))
     if loss == "half_sse":
-        return P(Frac(ONE, Num(2)), Sigma(Pow(diff, 2), "m"))
+        return P(Frac(ONE, Num(2)), sigma(Pow(diff, 2), "m", K))
     if loss == "sse":
-        return Sigma(Pow(diff, 2), "m")
+        return sigma(Pow(diff, 2), "m", K)
     if loss == "mse":
-        return P(Frac(ONE, Raw("K")), Sigma(Pow(diff, 2), "m"))
+        return P(Frac(ONE, Raw("K")), sigma(Pow(diff, 2), "m", K))
     if loss == "cross_entropy":
-        return S(("-", Sigma(P(t, Call("log", r"\log", a)), "m")))
-    return S(("-", Sigma(Bracket(S(("+", P(t, Call("log", r"\log", a))),
+        return S(("-", sigma(P(t, Call("log", r"\log", a)), "m", K)))
+    return S(("-", sigma(Bracket(S(("+", P(t, Call("log", r"\log", a))),
                                    ("+", P(one_minus(t), Call("log", r"\log", one_minus(a)))))),
-                         "m")))
+                         "m", K)))
 
 
 def softmax_jac(q: Symbols, L: int, m: Any, k: Any) -> Expr:
@@ -264,7 +273,7 @@ def hidden_delta(q: Symbols, spec: NetSpec, l: int, j: Any, deltas: Any) -> Expr
                  for k in range(1, spec.sizes[l + 1] + 1)]
         total: Expr = Sum(terms) if len(terms) > 1 else terms[0][1]
     else:
-        total = Sigma(P(q.W(l + 1, "k", j), deltas(l + 1, "k")), "k")
+        total = sigma(P(q.W(l + 1, "k", j), deltas(l + 1, "k")), "k", spec.sizes[l + 1])
     return P(fp, total) if fp is not None else total
 
 
@@ -305,7 +314,7 @@ class Builder:
         for l in range(1, L + 1):
             u, p = self.idx(l)
             z = q.z(l, u)
-            terms = [("+", Sigma(P(q.W(l, u, p), q.a(l - 1, p)), p))]
+            terms = [("+", sigma(P(q.W(l, u, p), q.a(l - 1, p)), p, spec.sizes[l - 1]))]
             if spec.has_biases:
                 terms.append(("+", q.b(l, u)))
             st.add(Eq(z, Sum(terms)), f"net input of unit {u} of layer {l}"
@@ -328,6 +337,24 @@ class Builder:
         st.add(Eq(q.delta(L, "k"), Deriv(self.E, q.z(L, "k"))),
                "δ names the gradient with respect to a net input")
         st.say(f"Notation: {n.name}" + (f" ({n.note})" if n.note else "") + ".")
+        if n.numbered:
+            from dataclasses import replace
+
+            plain = replace(n, layer_mark="paren")
+            parts = []
+            for l in range(1, L + 1):
+                first = n.weight_number(l, 1, 1)
+                last = n.weight_number(l, spec.sizes[l], spec.sizes[l - 1])
+                u0, u1 = n.unit_number(l, 1), n.unit_number(l, spec.sizes[l])
+                units = f"unit {u0}" if u0 == u1 else f"units {u0}…{u1}"
+                second = (1, 2) if spec.sizes[l - 1] > 1 else (2, 1)
+                w1 = plain.symbol("W", l, (1, 1)).render(Style("text"))
+                w2 = plain.symbol("W", l, second).render(Style("text"))
+                weights = (f"weight {n.W}{first} = {w1}" if first == last else
+                           f"weights {n.W}{first}…{n.W}{last} ({n.W}{first} = {w1}, "
+                           f"{n.W}{first + 1} = {w2}, …)")
+                parts.append(f"layer {l}: {units}, {weights}")
+            st.say("Numbered names: " + "; ".join(parts) + ".")
         return st
 
     def output_layer(self) -> Step:
@@ -348,8 +375,9 @@ class Builder:
                    "the chain rule: softmax couples the outputs, so "
                    f"{z.render(Style('text'))} reaches E through every output aₘ")
         # ∂z/∂w
-        st.add(Eq(Deriv(z, w), Deriv(Sum([("+", Sigma(P(q.W(L, k, "i"), q.a(L - 1, "i")),
-                                                      "i"))]), w), q.a(L - 1, j)),
+        st.add(Eq(Deriv(z, w), Deriv(Sum([("+", sigma(P(q.W(L, k, "i"), q.a(L - 1, "i")),
+                                                      "i", spec.sizes[L - 1]))]), w),
+                  q.a(L - 1, j)),
                "only the term i = j of the sum contains the weight")
         # ∂E/∂a
         dEda = dE_da(q, loss, L, k, K)
@@ -404,7 +432,8 @@ class Builder:
         w, a, z = q.W(l, j, i), q.a(l, j), q.z(l, j)
         nxt = q.z(l + 1, "k")
         E = self.E
-        st.add(Eq(Deriv(E, w), Prod([Sigma(P(Deriv(E, nxt), Deriv(nxt, a)), "k"),
+        st.add(Eq(Deriv(E, w), Prod([sigma(P(Deriv(E, nxt), Deriv(nxt, a)), "k",
+                                           spec.sizes[l + 1]),
                                      Deriv(a, z), Deriv(z, w)])),
                f"{w.render(Style('text'))} changes {a.render(Style('text'))}, which feeds every "
                f"unit k of layer {l + 1}: the derivative is the sum over all these paths")
@@ -746,8 +775,18 @@ def _fprime_lines(q: Symbols, n: Notation, act: str, l: int, alpha: float
     # softmax
     m = "m"
     am = q.a(l, m)
-    return [(Eq(Deriv(am, z), S(("+", P(am, Raw("1[m=k]", r"\mathbb{1}_{m=k}"))),
-                                ("-", P(am, a)))),
+    zt, zl = z.render(Style("text")), z.render(Style("latex"))
+    zm = q.z(l, m)
+    zmt, zml = zm.render(Style("text")), zm.render(Style("latex"))
+    zs = q.z(l, "s")
+    zst, zsl = zs.render(Style("text")), zs.render(Style("latex"))
+    den_t, den_l = f"Σₛ e^({zst})", rf"\sum_{{s}} e^{{{zsl}}}"
+    quotient = S(("+", Frac(Raw(f"e^({zmt})·1[m=k]", rf"e^{{{zml}}} \mathbb{{1}}_{{m=k}}"),
+                           Raw(den_t, den_l))),
+                 ("-", Frac(Raw(f"e^({zmt})·e^({zt})", rf"e^{{{zml}}} e^{{{zl}}}"),
+                            Raw(f"({den_t})²", rf"\left({den_l}\right)^2"))))
+    return [(Eq(Deriv(am, z), quotient, S(("+", P(am, Raw("1[m=k]", r"\mathbb{1}_{m=k}"))),
+                                          ("-", P(am, a)))),
              "the quotient rule on e^(zₘ)/Σ e^(z): the numerator's derivative is e^(zₘ) only "
              "for m = k, the denominator's is e^(zₖ) for every m")]
 

@@ -109,7 +109,10 @@ def cut_off_range(text: str, recomputed: float, allowance: float = 0.0) -> tuple
     step = unit(text)
 
     def trunc(x: float) -> float:
-        return math.copysign(math.floor(abs(x) / step + 1e-9) * step, x)
+        units = abs(x) / step
+        if not math.isfinite(units) or units > 2.0**52:
+            return x  # beyond float precision at this digit: cutting off changes nothing
+        return math.copysign(math.floor(units + 1e-9) * step, x)
 
     lo, hi = sorted((trunc(recomputed - allowance), trunc(recomputed + allowance)))
     return lo, hi

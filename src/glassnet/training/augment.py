@@ -37,11 +37,11 @@ import numpy as np
 
 from ..errors import GlassnetError, ShapeError
 
-__all__ = ["RandomShift", "DistortionBank", "parse_augment", "parse_augment_spec",
+__all__ = ["RandomShift", "DistortionBank", "RandomFlip", "parse_augment", "parse_augment_spec",
            "describe_augment", "AUGMENT_SPECS"]
 
 #: the forms ``--augment`` accepts
-AUGMENT_SPECS = ("none", "shift:N", "distort")
+AUGMENT_SPECS = ("none", "shift:N", "distort", "flip", "shift:N+flip")
 
 
 class RandomShift:
@@ -174,10 +174,12 @@ class RandomShift:
 
 def parse_augment_spec(spec: str | None, what: str = "--augment") -> int | str | None:
     """Check the text of an augmentation: ``'shift:N'`` → N; ``'none'`` (or None) → None;
-    ``'distort'`` → ``'distort'``.
+    ``'distort'`` → ``'distort'``; with ``+flip`` (or ``'flip'`` alone) the normalised text.
 
     >>> parse_augment_spec("shift:2"), parse_augment_spec("none")
     (2, None)
+    >>> parse_augment_spec("Shift:1+Flip")
+    'shift:1+flip'
     """
     if spec is None:
         return None
@@ -186,8 +188,13 @@ def parse_augment_spec(spec: str | None, what: str = "--augment") -> int | str |
     text = spec.strip().lower()
     if text == "none":
         return None
-    if text == "distort":
-        return "distort"
+    if text in ("distort", "flip"):
+        return text
+    if text.endswith("+flip"):
+        base = parse_augment_spec(text[:-len("+flip")], what)
+        if not isinstance(base, int):
+            raise GlassnetError(f"{what} {spec}: +flip goes after shift:N, e.g. shift:1+flip")
+        return f"shift:{base}+flip"
     name, sep, arg = text.partition(":")
     if name != "shift":
         raise GlassnetError(f"{what} {spec}: unknown augmentation; expected one of "
@@ -203,7 +210,7 @@ def parse_augment_spec(spec: str | None, what: str = "--augment") -> int | str |
 
 
 def parse_augment(spec: str | None, image_shape: Sequence[int] | None,
-                  what: str = "--augment", seed: int = 0) -> RandomShift | DistortionBank | None:
+                  what: str = "--augment", seed: int = 0) -> Any:
     """``'none'`` → None; ``'shift:N'`` → ``RandomShift(N, image_shape)``.
 
     ``what`` names the option in error messages. Shifting needs images:
@@ -221,6 +228,9 @@ def parse_augment(spec: str | None, image_shape: Sequence[int] | None,
         raise GlassnetError(f"{what} {spec}: shifting needs images, but this data has no "
                             f"image shape; use {what} none")
     rows, cols = (int(s) for s in image_shape)
+    if isinstance(n, str) and n.endswith("flip"):
+        inner = None if n == "flip" else parse_augment(n[:-len("+flip")], image_shape, what)
+        return RandomFlip((rows, cols), inner)
     if n == "distort":
         if min(rows, cols) < 16:
             raise GlassnetError(f"{what} distort: needs images of at least 16x16 pixels, "
@@ -427,6 +437,56 @@ class DistortionBank:
             out += np.take(flat, base) * w[:, j]
         x_batch[...] = out
         return None
+
+
+class RandomFlip:
+    """Mirror each image left–right with probability ½ (after an optional ``inner``
+    augmentation, e.g. a RandomShift): ``--augment flip`` or ``shift:1+flip``.
+
+    Right for data whose classes do not depend on the side, like Fashion-MNIST's
+    clothes (a mirrored shirt is a shirt); wrong for digits (a mirrored 3 is no 3).
+
+    >>> import numpy as np
+    >>> flip = RandomFlip((2, 3))
+    >>> x = np.arange(6, dtype=np.float32).reshape(1, 6)
+    >>> flip.apply(x, np.array([True])); x.reshape(2, 3)
+    array([[2., 1., 0.],
+           [5., 4., 3.]], dtype=float32)
+    """
+
+    def __init__(self, image_shape: Sequence[int], inner: Any = None):
+        shape = tuple(int(s) for s in image_shape)
+        if len(shape) != 2 or min(shape) < 1:
+            raise ShapeError(f"RandomFlip: image_shape must be (rows, cols), got {image_shape!r}")
+        self.image_shape = shape
+        self.inner = inner
+
+    @property
+    def spec(self) -> str:
+        inner = getattr(self.inner, "spec", None)
+        return "flip" if self.inner is None else f"{inner}+flip"
+
+    def __repr__(self) -> str:
+        return f"RandomFlip({self.image_shape}, inner={self.inner!r})"
+
+    def __call__(self, x_batch: np.ndarray, rng: np.random.Generator) -> None:
+        if self.inner is not None:
+            out = self.inner(x_batch, rng)
+            if out is not None and out is not x_batch:
+                x_batch[...] = out
+        self.apply(x_batch, rng.random(x_batch.shape[0]) < 0.5)
+
+    def apply(self, x_batch: np.ndarray, mirror: Any) -> None:
+        """Mirror the rows of ``x_batch`` where ``mirror`` is True, in place."""
+        rows, cols = self.image_shape
+        if not isinstance(x_batch, np.ndarray) or x_batch.ndim != 2 \
+                or x_batch.shape[1] != rows * cols:
+            got = getattr(x_batch, "shape", type(x_batch).__name__)
+            raise ShapeError(f"RandomFlip: expected a batch of shape (n, {rows * cols}), "
+                             f"got {got}")
+        mirror = np.asarray(mirror, dtype=bool)
+        images = x_batch.reshape(-1, rows, cols)
+        images[mirror] = images[mirror][:, :, ::-1]
 
 
 def _gaussian_matrix(n: int, sigma: float) -> np.ndarray:
