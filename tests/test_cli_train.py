@@ -98,8 +98,9 @@ def test_predict_npy_csv_text_json(digits_model, tmp_path, capsys):
     from glassnet.data import load_dataset
 
     test = load_dataset("digits", "test")
-    np.save(tmp_path / "rows.npy", test.X[:4])
-    np.savetxt(tmp_path / "rows.csv", test.X[:4], delimiter=",")
+    raw = np.rint(test.X[:4] * 16)  # predict takes pixels as the dataset stores them, 0..16
+    np.save(tmp_path / "rows.npy", raw)
+    np.savetxt(tmp_path / "rows.csv", raw, delimiter=",")
     code, out, err = run(["predict", digits_model / "model", tmp_path / "rows.npy",
                           "--format", "json"], capsys)
     assert code == 0, err

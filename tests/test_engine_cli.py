@@ -67,9 +67,10 @@ def test_gradcheck_bad_arguments_give_one_line_and_exit_2(capsys, argv, message)
     assert "Traceback" not in err
 
 
-def test_no_command_prints_help(capsys):
-    code, out, _ = run(capsys)
-    assert code == 0 and "gradcheck" in out and "usage: glassnet" in out
+def test_no_command_prints_help_and_is_an_error(capsys):
+    code, _, err = run(capsys)
+    assert code == 2 and "gradcheck" in err and "usage: glassnet" in err
+    assert "no command given" in err
 
 
 def _cli(*argv: str) -> subprocess.CompletedProcess:

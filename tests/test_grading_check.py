@@ -256,3 +256,86 @@ def test_docs_show_the_real_output(args, capsys, monkeypatch):
     out = capsys.readouterr().out.rstrip()
     doc = (EXAMPLES.parent / "docs" / "check.md").read_text(encoding="utf-8")
     assert f"$ glassnet check {' '.join(args)}\n{out}\n```" in doc
+
+
+# ------------------------------------------------------- accepted and the verdict agree
+def _all_names(path):
+    """Every canonical name of a one-update exercise with its exact value and old value."""
+    from glassnet.exercise import solve
+
+    ex = load_exercise(path)
+    up = solve(ex).updates[0]
+    out = {"loss": (float(up.loss), None)}
+    for l, lt in enumerate(up.layers, start=1):
+        for i in range(lt.W.shape[0]):
+            out[f"z_{l}_{i + 1}"] = (float(lt.z[0, i]), None)
+            out[f"a_{l}_{i + 1}"] = (float(lt.a[0, i]), None)
+            out[f"delta_{l}_{i + 1}"] = (float(lt.delta[0, i]), None)
+            out[f"db_{l}_{i + 1}"] = (float(lt.grad_b[i]), None)
+            out[f"b_{l}_{i + 1}"] = (float(lt.b_after[i]), float(lt.b[i]))
+            for j in range(lt.W.shape[1]):
+                out[f"dW_{l}_{i + 1}_{j + 1}"] = (float(lt.grad_W[i, j]), None)
+                out[f"W_{l}_{i + 1}_{j + 1}"] = (float(lt.W_after[i, j]), float(lt.W[i, j]))
+    return ex, out
+
+
+_NAMES = {p.name: _all_names(p) for p in (MAZUR, SEED004_1B)}
+
+
+@st.composite
+def _answer_sheets(draw):
+    """A random student: for a random subset of names, the exact value rounded, cut off,
+    scaled by a classic factor, nudged, or a lazy 0/1, written with 0..9 decimals."""
+    which = draw(st.sampled_from(sorted(_NAMES)))
+    ex, names = _NAMES[which]
+    chosen = draw(st.lists(st.sampled_from(sorted(names)), min_size=1, max_size=12,
+                           unique=True))
+    values = {}
+    for n in chosen:
+        exact, before = names[n]
+        kind = draw(st.sampled_from(["exact", "nudge", "factor", "lazy", "update"]))
+        if kind == "nudge":
+            x = exact * (1 + draw(st.floats(-0.6, 0.6))) + draw(st.floats(-0.05, 0.05))
+        elif kind == "factor":
+            x = exact * draw(st.sampled_from([-1.0, 2.0, 0.5]))
+        elif kind == "lazy":
+            x = float(draw(st.integers(0, 1)))
+        elif kind == "update" and before is not None:
+            x = before + (exact - before) * draw(st.sampled_from([-1.0, 0.0, 2.0, 0.5]))
+        else:
+            x = exact
+        values[n] = f"{x:.{draw(st.integers(0, 9))}f}"
+    return ex, values
+
+
+@settings(max_examples=120, deadline=None)
+@given(sheet=_answer_sheets())
+def test_accepted_interval_and_verdict_are_one_rule(sheet):
+    """grading.md: ``accepted`` is the interval that would have been accepted. A wrong answer
+    never lies inside it, every other verdict's answer always does, and a 'why' that says
+    'more than X' is never about a distance below X."""
+    import re
+
+    ex, values = sheet
+    report = check_answers(ex, {"values": values})
+    for v in report.verdicts:
+        lo, hi = v.accepted
+        inside = lo <= v.given_value <= hi
+        assert inside == (v.verdict != "wrong"), (v.name, v.given, v.verdict, v.accepted,
+                                                  v.basis)
+        m = re.search(r"yours is (\S+) away, more than (\S+)", v.basis)
+        if m:
+            assert float(m.group(1)) >= float(m.group(2)), v.basis
+        m = re.search(r"off by (\S+) \(.*?\), more than (\S+):", v.basis)
+        if m:
+            assert float(m.group(1)) >= float(m.group(2)), v.basis
+
+
+def test_coarse_digits_prove_nothing_even_when_carried():
+    """'0' for a gradient of −0.0765 is not carried, even though the student's own wrong
+    a (1, from which every δ is 0) makes 0 the follow-through value; '0.000' is."""
+    coarse = check_answers(SEED004_1B, {"values": {"a_2_1": "1", "dW_2_1_1": "0"}})
+    fine = check_answers(SEED004_1B, {"values": {"a_2_1": "1", "dW_2_1_1": "0.000"}})
+    assert [v.verdict for v in coarse.verdicts] == ["wrong", "wrong"]
+    assert "too coarse" in coarse.verdicts[1].basis
+    assert [v.verdict for v in fine.verdicts] == ["wrong", "carried"]

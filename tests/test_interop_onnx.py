@@ -1,4 +1,7 @@
-"""ONNX export: onnxruntime's output on raw inputs equals ``glassnet predict`` on scaled rows.
+"""ONNX export: onnxruntime's output equals ``glassnet predict``'s, both fed the same raw rows.
+
+Raw rows are the features as the dataset stores them (digits pixels 0..16,
+Fashion-MNIST pixels 0..255, a ``--data`` file's columns): what both take.
 
 Models are trained here, briefly (the numbers need not be good, only equal):
 the 8x8 digits through ``glassnet train`` (no download), and a small
@@ -44,7 +47,7 @@ def _session(path):
 
 
 def _predict_json(model_dir, rows, tmp_path, capsys):
-    """glassnet predict's probabilities for ``rows`` (scaled), through the CLI."""
+    """glassnet predict's probabilities for ``rows`` (raw features), through the CLI."""
     path = tmp_path / "rows.npy"
     np.save(path, rows)
     code, out, err = run(["predict", model_dir, path, "--format", "json"], capsys)
@@ -92,9 +95,11 @@ def test_digits_onnx_equals_predict(digits_dir, digits_test, tmp_path, capsys):
     assert json.loads(meta["class_names"]) == [str(d) for d in range(10)]
     assert "divided by 16" in meta["input_scaling"]
     got = _session(out).run(None, {"input": raw})[0]
-    want = _predict_json(digits_dir, X, tmp_path, capsys)
+    want = _predict_json(digits_dir, raw, tmp_path, capsys)
     assert got.shape == want.shape == (len(X), 10)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+    # and both are the engine's forward pass on the scaled rows load_dataset gives
+    np.testing.assert_allclose(want, net.predict(X), rtol=0, atol=1e-6)
     # the exported weights are glassnet's, bit for bit
     W1 = onnx.numpy_helper.to_array(next(i for i in proto.graph.initializer if i.name == "W1"))
     assert np.array_equal(W1, net.layers[0].W)
@@ -107,8 +112,9 @@ def test_binary_pair_onnx_gives_both_columns(tmp_path, capsys):
     ds = load_dataset("digits", "test", classes=[5, 6])
     out = tmp_path / "pair.onnx"
     _export(model, out, capsys)
-    got = _session(out).run(None, {"input": np.rint(ds.X * 16).astype(np.float32)})[0]
-    want = _predict_json(model, ds.X, tmp_path, capsys)
+    raw = np.rint(ds.X * 16).astype(np.float32)
+    got = _session(out).run(None, {"input": raw})[0]
+    want = _predict_json(model, raw, tmp_path, capsys)
     assert got.shape == (len(ds.X), 2)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
     np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-6)
@@ -124,8 +130,11 @@ def test_float64_model_exports_in_double(tmp_path, capsys):
     sess = _session(out)
     assert sess.get_inputs()[0].type == "tensor(double)"
     ds = load_dataset("digits", "test", dtype="float64")
-    got = sess.run(None, {"input": np.rint(ds.X * 16)})[0]
-    np.testing.assert_allclose(got, Classifier.load(model).predict_proba(ds.X), rtol=0, atol=1e-9)
+    raw = np.rint(ds.X * 16)
+    got = sess.run(None, {"input": raw})[0]
+    clf = Classifier.load(model)
+    np.testing.assert_allclose(got, clf.predict_proba(raw, raw=True), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got, clf.predict_proba(ds.X), rtol=0, atol=1e-9)
 
 
 def test_fashion_mnist_onnx_equals_predict(tmp_path, capsys):
@@ -147,8 +156,9 @@ def test_fashion_mnist_onnx_equals_predict(tmp_path, capsys):
     out = tmp_path / "fashion.onnx"
     stdout = _export(model, out, capsys)
     assert "divided by 255 (pixel / 255)" in stdout and "p(Ankle boot)" in stdout
-    got = _session(out).run(None, {"input": np.rint(X * 255).astype(np.float32)})[0]
-    want = _predict_json(model, X, tmp_path, capsys)
+    raw = np.rint(X * 255).astype(np.float32)
+    got = _session(out).run(None, {"input": raw})[0]
+    want = _predict_json(model, raw, tmp_path, capsys)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
     assert (got.argmax(axis=1) == test.y[:400]).mean() > 0.5  # it did learn something
 

@@ -68,8 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)
+        return error("no command given: choose one of " + ", ".join(COMMANDS))
     from .errors import GlassnetError
 
     try:

@@ -51,7 +51,9 @@ from .errors import GlassnetError
 
 __all__ = [
     "FileReadError", "FileWriteError", "NonFiniteJSONError", "atomic_write_bytes",
-    "atomic_write_text", "check_output_file", "dumps_json", "json_ready", "fsync_dir",
+    "atomic_write_text", "check_output_file", "refuse_overwriting_inputs", "refuse_same_outputs",
+    "refuse_inside_model_folder", "check_outputs",
+    "dumps_json", "json_ready", "fsync_dir",
     "read_at_most", "read_bytes_capped", "read_text_capped", "describe_os_error", "load_npy_capped",
     "load_npz_capped",
 ]
@@ -120,6 +122,174 @@ def check_output_file(path: str | os.PathLike, what: str = "output file") -> Pat
     if not os.access(folder, os.W_OK | os.X_OK):
         raise FileWriteError(f"{what} {path}: folder {folder} is not writable")
     return path
+
+
+def _real(path: str | os.PathLike) -> Path:
+    """The absolute path with every symbolic link resolved (also for a path not there yet)."""
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when ``a`` and ``b`` name one file: the same resolved path, or the same inode."""
+    if _real(a) == _real(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        _real(path).relative_to(_real(folder))
+    except ValueError:
+        return False
+    return True
+
+
+def _model_folder_above(path: Path) -> Path | None:
+    """The nearest folder holding ``path`` whose model.json says ``"format": "glassnet-model"``."""
+    model_json_limit = 64 * 1024 * 1024  # model_io.MODEL_JSON_LIMIT (not imported: no numpy here)
+    folder = _real(path).parent
+    while True:
+        candidate = folder / "model.json"
+        try:
+            if stat.S_ISREG(os.stat(candidate).st_mode):
+                with open(candidate, "rb") as fh:
+                    doc = json.loads(read_at_most(fh, model_json_limit + 1).decode("utf-8"))
+                if isinstance(doc, dict) and doc.get("format") == "glassnet-model":
+                    return folder
+        except (OSError, UnicodeDecodeError, ValueError):
+            pass
+        if folder == folder.parent:
+            return None
+        folder = folder.parent
+
+
+def _labelled(inputs: Any) -> list[tuple[str, Path]]:
+    """``[(label, path), ...]`` from paths and (label, path) pairs; None entries dropped."""
+    out = []
+    for item in inputs or ():
+        label, path = item if isinstance(item, tuple) else ("input", item)
+        if path is not None and str(path) != "":
+            out.append((label, Path(path)))
+    return out
+
+
+def refuse_overwriting_inputs(output: str | os.PathLike, inputs: Any = (),
+                              what: str = "output file", *,
+                              model_folders: Any = ()) -> Path:
+    """Check, before any work, that writing ``output`` destroys nothing the user has; return it.
+
+    One rule for every command that writes a file (``train --history``,
+    ``explain -o``, ``grade --out``, ``export --out``, ``plot --out``, ...).
+    ``output`` is refused with a :class:`FileWriteError` naming ``what``
+    (the option, e.g. ``"--history"``) and the file when
+
+    (a) it is the same file as one of ``inputs`` (same resolved path or, for
+        hard links, same inode): ``train --data d.csv --history d.csv`` would
+        replace the training data with the history. ``inputs`` holds paths
+        or ``(label, path)`` pairs such as ``("--data", "d.csv")``; ``None``
+        entries are skipped. A folder among the inputs stands for every file
+        in it: an existing file anywhere below it is not replaced;
+    (b) it lies inside a glassnet model folder (one whose model.json has
+        ``"format": "glassnet-model"``), or inside one of ``model_folders``
+        (the folder this command is about to save a model to): a foreign
+        file there would make the folder "not glassnet's" and a weights
+        file there is the model itself (``export m --out m/weights.npz``);
+    (c) it is a folder, or its folder is missing or not writable
+        (:func:`check_output_file`).
+
+    An output that exists and is not a regular file (``/dev/stdout``, a pipe)
+    is written directly and never compared with the inputs.
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "d.csv")
+    >>> _ = open(data, "w").write("1,2,0\\n")
+    >>> refuse_overwriting_inputs(data, [("--data", data)], "--history")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    glassnet.fileio.FileWriteError: --history .../d.csv: the same file as --data .../d.csv, \
+which this command reads; writing it would destroy that input: give another file name
+    >>> refuse_overwriting_inputs(os.path.join(folder, "h.jsonl"), [("--data", data)],
+    ...                           "--history").name
+    'h.jsonl'
+    """
+    path = check_output_file(output, what)
+    if path.exists() and not path.is_file():
+        return path  # a device or a pipe: written directly, replaces nothing
+    labelled = _labelled(inputs)
+    for label, given in labelled:
+        if not given.is_dir() and _same_file(path, given):
+            raise FileWriteError(
+                f"{what} {path}: the same file as {label} {given}, which this command reads; "
+                "writing it would destroy that input: give another file name")
+    refuse_inside_model_folder(path, what, model_folders=model_folders)
+    for label, given in labelled:
+        if given.is_dir() and path.exists() and _is_within(path, given):
+            raise FileWriteError(
+                f"{what} {path}: already exists inside {label} {given}, a folder this "
+                "command reads; refusing to replace a file there: give another file name")
+    return path
+
+
+def refuse_inside_model_folder(path: str | os.PathLike, what: str = "output file", *,
+                               model_folders: Any = ()) -> None:
+    """Rule (b) of :func:`refuse_overwriting_inputs` alone, for a file or a folder to be made.
+
+    Refuses ``path`` inside a glassnet model folder, or inside one of
+    ``model_folders`` (``(label, path)`` pairs: the folders this command
+    saves a model to, which may not exist yet).
+    """
+    path = Path(path)
+    for label, folder in _labelled(model_folders):
+        if _is_within(path, folder):
+            raise FileWriteError(
+                f"{what} {path}: inside the model folder {folder} ({label}); a model "
+                "folder holds only model.json and weights.npz: give a name outside it")
+    model = _model_folder_above(path / "x" if path.is_dir() else path)
+    if model is not None:
+        raise FileWriteError(
+            f"{what} {path}: inside the glassnet model folder {model}; writing there would "
+            "replace or spoil the model (a model folder holds only model.json and "
+            "weights.npz): give a name outside it")
+
+
+def check_outputs(outputs: Any, inputs: Any = (), *, model_folders: Any = ()) -> None:
+    """Every ``(option, path)`` of ``outputs`` through :func:`refuse_overwriting_inputs`,
+    then :func:`refuse_same_outputs`: the one call a command makes before its work.
+
+    >>> check_outputs([("--output", "ex.yaml")], [("exercise file", "ex.yaml")])
+    Traceback (most recent call last):
+    ...
+    glassnet.fileio.FileWriteError: --output ex.yaml: the same file as exercise file ex.yaml, \
+which this command reads; writing it would destroy that input: give another file name
+    """
+    for label, path in _labelled(outputs):
+        refuse_overwriting_inputs(path, inputs, label, model_folders=model_folders)
+    refuse_same_outputs(outputs)
+
+
+def refuse_same_outputs(outputs: Any) -> None:
+    """Refuse two outputs of one command naming one file (``explain --picture x -o x``).
+
+    ``outputs`` holds ``(label, path)`` pairs; ``None`` paths are skipped.
+
+    >>> refuse_same_outputs([("--picture", "a.svg"), ("--output", "a.svg")])
+    Traceback (most recent call last):
+    ...
+    glassnet.fileio.FileWriteError: --picture a.svg and --output a.svg name the same file; \
+the second would overwrite the first: give two different file names
+    """
+    seen: list[tuple[str, Path]] = []
+    for label, path in _labelled(outputs):
+        for other_label, other in seen:
+            if _same_file(path, other):
+                raise FileWriteError(
+                    f"{other_label} {other} and {label} {path} name the same file; the second "
+                    "would overwrite the first: give two different file names")
+        seen.append((label, path))
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, what: str = "output file",

@@ -124,6 +124,11 @@ _ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal"
             "kaiming_uniform": "he_uniform"}
 
 
+#: the largest |std|, |limit|, |value| or |mean| accepted (rng.uniform overflows near 1e308,
+#: and any z computed from weights this large is already infinite)
+MAX_PARAMETER = 1e150
+
+
 def get_initializer(spec: str | dict | Initializer | float | int) -> Initializer:
     """Look an initializer up by name, config dict (``{"name"|"init": ..., params}``) or number.
 
@@ -160,4 +165,7 @@ def get_initializer(spec: str | dict | Initializer | float | int) -> Initializer
                                 f"got {v!r}")
         if k in ("std", "limit") and v < 0:
             raise GlassnetError(f"initializer {key!r}: parameter {k!r} must be >= 0, got {v!r}")
+        if abs(v) > MAX_PARAMETER:
+            raise GlassnetError(f"initializer {key!r}: parameter {k!r} = {v!r} is beyond "
+                                f"±{MAX_PARAMETER:g}: no forward pass survives such weights")
     return Initializer(key, draw, **{k: float(v) for k, v in merged.items()})

@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     if args.check_version == 1 and args.format == "markdown":
         raise GlassnetError("--format markdown needs check version 2 (drop --check-version 1, "
                             "or use --format text or json)")
+    from ..fileio import check_outputs
+
+    check_outputs([("--output", args.output)],
+                  [("exercise file", args.file), ("--answers", args.answers)])
     ex = load_exercise(args.file)
     sheet = None
     if args.answers is not None:

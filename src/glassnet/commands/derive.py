@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.file is not None and (args.biases != "updated" or args.mode != "sgd"):
         raise GlassnetError("derive: --biases and --mode go with --layers; an exercise file "
                             "states its own bias handling and mode")
+    from ..fileio import check_outputs
+
+    check_outputs([("--output", args.output)], [("exercise file", args.file)])
     if args.file is not None:
         d = derive(args.file, notation=args.notation, weight=args.weight)
     else:

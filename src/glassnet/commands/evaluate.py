@@ -121,6 +121,9 @@ def load_user_labelled(model, args):
         raise GlassnetError(f"{where}: {data.n_features} features per row but the model "
                             f"expects {model.n_features}")
     data = _relabel(data, model.class_names, where)
+    from ..data.userdata import check_standardizable
+
+    check_standardizable(data, model.preprocessing, model.network.dtype, where)  # names the line
     data.split = split
     return data
 

@@ -88,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
     if args.weight and fmt in ("svg", "html"):
         raise GlassnetError("--weight prints as text, markdown or json, not " + fmt)
 
+    from ..fileio import check_outputs
+
+    check_outputs([("--picture", args.picture), ("--output", args.output)],
+                  [("exercise file", args.file)])  # never overwrite the exercise itself
     sol = explain(args.file)
     n_up = len(sol.updates)
     if args.update is not None and args.update > n_up:

@@ -58,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     if args.opset is not None and args.format != "onnx":
         raise GlassnetError("--opset applies to --format onnx only")
     out = check_out_path(args.out)
+    from ..fileio import check_outputs
+
+    check_outputs([("--out", out)], [("MODEL_DIR", args.model)],
+                  model_folders=[("MODEL_DIR", args.model)])  # never inside the model itself
     module, extra = _NEEDS[args.format]
     require(module, extra, f"glassnet export --format {args.format}")
     model = Classifier.load(args.model)

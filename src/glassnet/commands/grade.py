@@ -61,4 +61,26 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..grading.grade import grade_command
 
+    _check_outputs(args)
     return grade_command(args)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before grading, a --out/--summary file that is one of the files read.
+
+    ``grade E s/a.yaml --out s/a.yaml`` would replace the student's answers
+    with the gradebook. Folders are read as a whole: the answer files in a
+    submissions folder, and every file of a generated exercise folder.
+    """
+    from ..errors import GlassnetError
+    from ..fileio import check_outputs
+
+    inputs = [("EXERCISE", args.exercise), ("--policy", args.policy)]
+    try:
+        from ..grading.grade import collect_submissions
+
+        files = collect_submissions(args.submissions)  # the answer files, folders expanded
+    except GlassnetError:
+        files = args.submissions  # reported by grade itself; compare the names given
+    inputs += [("SUBMISSION", f) for f in files]
+    check_outputs([("--out", args.out), ("--summary", args.summary)], inputs)

@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     require_matplotlib()
     out = Path(args.out or f"{args.kind}.png")
     source = Path(args.source)
+    from ..fileio import check_outputs
+
+    check_outputs([("--out", out)], [("SOURCE", source), ("--data-dir", args.data_dir)],
+                  model_folders=[("SOURCE", source)] if source.is_dir() else ())
     if args.kind == "history":
         if source.is_dir():
             from ..training import Classifier, History

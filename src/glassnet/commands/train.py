@@ -217,12 +217,7 @@ def _run(args: argparse.Namespace, threads) -> int:
         from ..plots import require_matplotlib
 
         require_matplotlib()  # fail before training, not after
-    if args.history is not None:
-        from pathlib import Path
-
-        hist = Path(args.history)
-        if hist.is_dir() or not hist.absolute().parent.is_dir():
-            raise GlassnetError(f"--history {hist}: expected a file name in an existing folder")
+    _check_output_files(args)  # --history/--plots never replace an input or enter a model
 
     progress = not args.quiet
     test = scaler = None
@@ -311,6 +306,35 @@ def _run(args: argparse.Namespace, threads) -> int:
     return 130 if interrupted else 0
 
 
+def _check_output_files(args: argparse.Namespace) -> None:
+    """Refuse, before any data is loaded, a --history or --plots file that would destroy an
+    input (``--data d.csv --history d.csv``) or land in a model folder (fileio's rule)."""
+    from pathlib import Path
+
+    from ..errors import GlassnetError
+    from ..fileio import refuse_inside_model_folder, refuse_overwriting_inputs, refuse_same_outputs
+
+    inputs = [("--data", args.data), ("--test-data", args.test_data),
+              ("--data-dir", args.data_dir)]
+    model = [("--out", args.out)]
+    outputs = []
+    if args.history is not None:
+        refuse_overwriting_inputs(args.history, inputs, "--history", model_folders=model)
+        outputs.append(("--history", args.history))
+    if args.plots is not None:
+        folder = Path(args.plots)
+        if folder.exists() and not folder.is_dir():
+            raise GlassnetError(f"--plots {folder}: a file is in the way; --plots names a "
+                                "folder for the PNG files")
+        for name in ("learning_curves.png", "confusion_matrix.png", "misclassified.png"):
+            picture = folder / name
+            if folder.is_dir():
+                refuse_overwriting_inputs(picture, inputs, "--plots", model_folders=model)
+            outputs.append(("--plots", picture))
+        refuse_inside_model_folder(folder, "--plots", model_folders=model)
+    refuse_same_outputs(outputs)
+
+
 def _plan_budget(args: argparse.Namespace, train, split: float, patience: int,
                  lr_schedule: str):
     """--time-budget: a TimeBudget callback (with its plan) and the settings it chose."""
@@ -374,6 +398,12 @@ def _load_user_data(args: argparse.Namespace):
         info.update({"test_split": fraction, "seed": args.seed})
     scaling = args.scaling or "standardize"
     scaler = fit_standardizer(train.X) if scaling == "standardize" else None  # training rows only
+    if scaler is not None:  # a test row the training rows cannot scale: refused before training
+        from ..data.userdata import check_standardizable
+
+        where = (f"--test-data {args.test_data}" if args.test_data is not None
+                 else f"--data {args.data} (held-out test row)")
+        check_standardizable(test, scaler, args.dtype, where)
     info["class_names"] = list(data.class_names)
     return train, test, info, scaler
 

@@ -1,16 +1,25 @@
 """Read the INPUT of ``glassnet predict``: rows of numbers (.npy, .csv) or one image.
 
+What ``predict`` takes: the features as the dataset stores them, the
+same input as the exported ONNX graph. For the built-in image datasets
+that is raw pixels, 0..16 for digits and 0..255 for MNIST and
+Fashion-MNIST (the model divides by 16 or 255 itself); for a model trained
+with ``--data``, the file's columns as they are (the model standardizes
+them). ``pixel_max`` says the top of the pixel range.
+
 Why checks here: a model answers for any numbers it is given, so a wrong
 input gives a confident, wrong answer. :func:`load_inputs` insists on the
-number of features the model was trained with, on finite values, and, for
-models trained on images (pixels scaled to [0, 1]), on values in [0, 1]: a
-row of raw 0..255 pixels is an error that says to divide by 255, not a
-silently wrong prediction.
+number of features the model was trained with, on finite values that the
+model's number type can hold, and, for models trained on images, on pixels
+in [0, pixel_max]: values outside are an error naming the range the model
+takes, not a silently wrong prediction. :func:`prescaled_warning` notices
+rows that look divided already (all within [0, 1] for a 0..16 model).
 
 An image file is turned into what the model saw in training: grayscale,
-resized (area average) to the model's image shape, scaled to [0, 1], and
-inverted when it looks like dark ink on a light background (MNIST is light
-ink on black). Reading images needs matplotlib (``pip install glassnet[plot]``).
+resized (area average) to the model's image shape, on the dataset's pixel
+scale (0..pixel_max), and inverted when it looks like dark ink on a light
+background (MNIST is light ink on black). Reading images needs matplotlib
+(``pip install glassnet[plot]``).
 Note that MNIST digits are also centred and size-normalised; a photo of a
 digit predicts best when cropped to the digit with a small margin.
 
@@ -31,7 +40,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["IMAGE_SUFFIXES", "load_image", "load_inputs", "resize_area"]
+__all__ = ["IMAGE_SUFFIXES", "load_image", "load_inputs", "prescaled_warning", "resize_area"]
 
 #: file name endings read as images (matplotlib reads PNG itself, the rest through Pillow)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pbm", ".bmp", ".gif", ".tif",
@@ -51,8 +60,12 @@ def load_inputs(
     path: str | os.PathLike,
     n_features: int,
     image_shape: tuple[int, int] | None = None,
+    *,
+    pixel_max: float = 1.0,
+    dataset: str | None = None,
+    dtype: np.dtype | type = np.float32,
 ) -> np.ndarray:
-    """Load ``path`` as float32 rows of ``n_features`` numbers, checked.
+    """Load ``path`` as rows of ``n_features`` numbers of ``dtype`` (float32), checked.
 
     * ``.npy``: a numeric array (no pickles), shape (N, D) or (D,) for one
       row; with ``image_shape`` also (N, rows, cols) or (rows, cols).
@@ -64,8 +77,22 @@ def load_inputs(
       given: one row, prepared as described in the module docstring.
 
     With ``image_shape`` (a model trained on images) the values must lie in
-    [0, 1]. Every problem raises :class:`DataError` naming the file.
+    [0, ``pixel_max``]: 16 for a digits model, 255 for MNIST (raw pixels, as
+    the dataset stores them), 1 for pixels already scaled; ``dataset`` names
+    the pixels in the message. Every problem raises :class:`DataError`
+    naming the file.
+
+    >>> import numpy as np, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "raw.npy")
+    >>> np.save(path, np.full((1, 64), 255.0))
+    >>> try:
+    ...     load_inputs(path, 64, (8, 8), pixel_max=16, dataset="digits")
+    ... except DataError as exc:
+    ...     print(str(exc).split(": ", 1)[1])
+    values run from 255 to 255; this model takes digits pixels 0..16, as the dataset stores \
+them (it divides them by 16 itself); for pixels 0..255 multiply by 16/255
     """
+    dtype = np.dtype(dtype)
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
@@ -84,7 +111,10 @@ def load_inputs(
                 f"{path}: this model was not trained on images; give a .npy or .csv file of "
                 f"rows of {n_features} numbers"
             )
-        return load_image(path, image_shape).reshape(1, -1)
+        image = load_image(path, image_shape).reshape(1, -1)
+        if pixel_max == 1:
+            return image.astype(dtype)
+        return (image.astype(np.float64) * pixel_max).astype(dtype)  # the dataset's scale
     else:
         kinds = ".npy, .npz or .csv" + (" or an image (.png, .jpg, .pgm, ...)"
                                         if image_shape else "")
@@ -108,14 +138,60 @@ def load_inputs(
         r, c = np.argwhere(~np.isfinite(rows))[0]
         raise DataError(f"{path}: value {rows[r, c]} in row {r}, column {c}; expected finite "
                         "numbers")
-    rows = rows.astype(np.float32)
-    if image_shape is not None and (rows.min() < 0 or rows.max() > 1):
-        hint = " (pixels 0..255? divide by 255)" if rows.max() > 1 else ""
-        raise DataError(
-            f"{path}: values run from {rows.min():g} to {rows.max():g}; this model was "
-            f"trained on pixels scaled to [0, 1]{hint}"
-        )
-    return rows
+    if dtype.kind == "f" and np.abs(rows).max() > np.finfo(dtype).max:
+        r, c = np.argwhere(np.abs(rows) > np.finfo(dtype).max)[0]
+        raise DataError(f"{path}: value {rows[r, c]:g} in row {r}, column {c} is beyond the "
+                        f"range of the model's {dtype.name} numbers "
+                        f"(±{float(np.finfo(dtype).max):.3g})")
+    if image_shape is not None:
+        _check_pixels(path, rows, pixel_max, dataset)
+    return rows.astype(dtype)
+
+
+def _pixels(dataset: str | None, pixel_max: float) -> str:
+    what = f"{dataset} pixels" if dataset else "pixels"
+    if pixel_max == 1:
+        return f"{what} scaled to [0, 1]"
+    return (f"{what} 0..{pixel_max:g}, as the dataset stores them (it divides them by "
+            f"{pixel_max:g} itself)")
+
+
+def _check_pixels(path: Path, rows: np.ndarray, pixel_max: float, dataset: str | None) -> None:
+    """Refuse pixels outside [0, pixel_max], naming the range this model takes."""
+    lo, hi = float(rows.min()), float(rows.max())
+    if lo >= 0 and hi <= pixel_max:
+        return
+    hint = ""
+    if 0 <= lo and pixel_max < hi <= 255:
+        hint = ("; for pixels 0..255 divide by 255" if pixel_max == 1
+                else f"; for pixels 0..255 multiply by {pixel_max:g}/255")
+    raise DataError(f"{path}: values run from {lo:g} to {hi:g}; this model takes "
+                    f"{_pixels(dataset, pixel_max)}{hint}")
+
+
+def prescaled_warning(path: str | os.PathLike, rows: np.ndarray, pixel_max: float,
+                      dataset: str | None = None) -> str | None:
+    """A warning when raw pixels 0..pixel_max look divided already (all in [0, 1], not whole).
+
+    Raw pixels of the built-in datasets are whole numbers; rows that are all
+    within [0, 1] with fractions are almost surely scaled, and the model
+    would divide them again (a nearly blank image). None when all is well.
+
+    >>> import numpy as np
+    >>> prescaled_warning("x.npy", np.array([[0.0, 0.5, 1.0]]), 16, "digits")  # doctest: +ELLIPSIS
+    'x.npy: values run from 0 to 1, with fractions: already scaled to [0, 1]? ...'
+    >>> prescaled_warning("x.npy", np.array([[0.0, 7.0, 16.0]]), 16, "digits") is None
+    True
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    if pixel_max <= 1 or rows.size == 0:
+        return None
+    lo, hi = float(rows.min()), float(rows.max())
+    if not (lo >= 0 and 0 < hi <= 1) or np.all(rows == np.round(rows)):
+        return None
+    return (f"{path}: values run from {lo:g} to {hi:g}, with fractions: already scaled to "
+            f"[0, 1]? This model takes {_pixels(dataset, pixel_max)}; multiply the rows by "
+            f"{pixel_max:g}")
 
 
 def _load_npy(path: Path) -> np.ndarray:
@@ -192,6 +268,8 @@ def _load_csv(path: Path) -> np.ndarray:
 
 def load_image(path: str | os.PathLike, image_shape: tuple[int, int]) -> np.ndarray:
     """Read an image as a float32 (rows, cols) array in [0, 1], light ink on dark, MNIST-style.
+
+    (:func:`load_inputs` multiplies it by ``pixel_max``: the dataset's own scale.)
 
     Color is converted to gray (transparent pixels count as white paper),
     the image is resized to ``image_shape`` by :func:`resize_area`, and

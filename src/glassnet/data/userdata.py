@@ -49,12 +49,17 @@ import numpy as np
 from .errors import DataError
 
 __all__ = ["UserData", "load_user_data", "split_off_test", "fit_standardizer", "standardize",
-           "check_standardizer", "file_sha256", "MAX_DATA_BYTES", "SUFFIXES"]
+           "check_standardizable", "check_standardizer", "file_sha256", "MAX_ABS_VALUE",
+           "MAX_DATA_BYTES", "SUFFIXES"]
 
 #: the largest data file read (bytes, and uncompressed bytes of an .npz); bigger ones are refused
 MAX_DATA_BYTES = 2 * 1024**3
 #: the file kinds ``--data`` reads
 SUFFIXES = (".npz", ".csv")
+#: the largest magnitude a feature may have: float32's range, the number type glassnet trains
+#: in by default (beyond it a value becomes infinity there, and its square overflows float64
+#: when the standard deviation is computed from values near float64's own limit)
+MAX_ABS_VALUE = float(np.finfo(np.float32).max)
 
 
 @dataclass
@@ -176,6 +181,7 @@ def _read_npz(path: Path, what: str, max_bytes: int):
         r, c = np.argwhere(bad)[0]
         raise DataError(f"{where}: X[{r}, {c}] is {X[r, c]}; expected finite numbers "
                         f"(row {r}, column {c})")
+    _check_magnitude(X, lambda r, c: f"{where}: X[{r}, {c}] (row {r}, column {c})")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -252,10 +258,21 @@ def _read_csv(path: Path, what: str, max_bytes: int):
         raise DataError(f"{where}, line {line_of[r]}, {col_name(c)}: {table[r, c]} is not a "
                         "finite number")
     X, y = table[:, :-1], table[:, -1]
+    _check_magnitude(X, lambda r, c: f"{where}, line {line_of[r]}, {col_name(c)}")
     label_col = col_name(width - 1) + ("" if header else " (the label)")
     labels = _integer_labels(y, lambda i: f"{where}, line {line_of[i]}, {label_col}")
     names = header[:-1] if header else [f"x{j + 1}" for j in range(width - 1)]
     return np.ascontiguousarray(X), labels, names, line_of
+
+
+def _check_magnitude(X: np.ndarray, where) -> None:
+    """Refuse a feature beyond ±MAX_ABS_VALUE, naming its place: ``where(row, column)``."""
+    big = np.abs(X) > MAX_ABS_VALUE
+    if big.any():
+        r, c = (int(i) for i in np.argwhere(big)[0])
+        raise DataError(f"{where(r, c)}: {X[r, c]:g} is too large; features must lie within "
+                        f"±{MAX_ABS_VALUE:.3g} (the range of the float32 numbers glassnet "
+                        "computes with): rescale this column, e.g. to other units")
 
 
 def _diagnose_csv(numbered: list[tuple[int, str]], width: int, header: list[str] | None,
@@ -300,11 +317,20 @@ def fit_standardizer(X: np.ndarray) -> dict[str, list[float]]:
     Computed in float64; returned as plain lists (stored in model.json).
     """
     X = np.asarray(X, dtype=np.float64)
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise DataError(f"cannot standardize an array of shape {X.shape}: expected rows of "
+                        "features")
+    if not np.isfinite(X).all():
+        r, c = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise DataError(f"cannot standardize: row {r}, column {c + 1} is {X[r, c]}")
+    # each column divided by its largest magnitude first: the mean and the squares stay far
+    # from float64's limits for every finite value (no overflow, no RuntimeWarning)
+    top = np.abs(X).max(axis=0)
+    top[~(top > 0)] = 1.0
+    unit = X / top
+    mean = unit.mean(axis=0) * top
+    scale = unit.std(axis=0) * top
     scale[~(scale > 0)] = 1.0
-    if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
-        raise DataError("the features are too large to standardize in float64")
     return {"mean": mean.tolist(), "scale": scale.tolist()}
 
 
@@ -326,7 +352,44 @@ def check_standardizer(pre: dict[str, Any], n_features: int) -> None:
 
 
 def standardize(X: np.ndarray, scaler: dict[str, Any], dtype: Any = np.float64) -> np.ndarray:
-    """``(X - mean) / scale``, computed in float64, returned as ``dtype``."""
+    """``(X - mean) / scale``, computed in float64, returned as ``dtype``.
+
+    A row whose standardized value does not fit ``dtype`` (a test value far
+    outside the training rows' spread) is a :class:`DataError` naming the
+    row and column, never an infinity or a NumPy warning; callers that know
+    the file say so first with :func:`check_standardizable`.
+    """
     mean = np.asarray(scaler["mean"], dtype=np.float64)
     scale = np.asarray(scaler["scale"], dtype=np.float64)
-    return ((np.asarray(X, dtype=np.float64) - mean) / scale).astype(dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (np.asarray(X, dtype=np.float64) - mean) / scale
+    _check_fits(np.asarray(X, dtype=np.float64), z, dtype, lambda r, c: f"X, row {r}, "
+                f"column {c + 1}")
+    return z.astype(dtype, copy=False)
+
+
+def _check_fits(X: np.ndarray, z: np.ndarray, dtype: Any, where) -> None:
+    limit = float(np.finfo(np.dtype(dtype)).max) if np.dtype(dtype).kind == "f" else np.inf
+    bad = ~(np.abs(z) <= limit)  # NaN and infinity included
+    if bad.any():
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"{where(r, c)}: {X[r, c]:g} is too far outside the training rows: "
+                        f"standardized it would be beyond ±{limit:.3g}, the range of the "
+                        f"model's {np.dtype(dtype).name} numbers")
+
+
+def check_standardizable(data: UserData, scaler: dict[str, Any], dtype: Any,
+                         where: str) -> None:
+    """Refuse rows of ``data`` that :func:`standardize` cannot scale into ``dtype``,
+    naming the file's line (CSV) or row (NPZ) and the column."""
+    if "mean" not in scaler:
+        return
+    mean = np.asarray(scaler["mean"], dtype=np.float64)
+    scale = np.asarray(scaler["scale"], dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (data.X - mean) / scale
+    rows = data.rows if data.rows is not None else np.arange(data.n_samples)
+    if data.path.suffix.lower() == ".csv":
+        _check_fits(data.X, z, dtype, lambda r, c: f"{where}, line {rows[r]}, column {c + 1}")
+    else:
+        _check_fits(data.X, z, dtype, lambda r, c: f"{where}: X[{rows[r]}, {c}]")

@@ -29,7 +29,7 @@ __all__ = ["Derivation", "derive", "load_for_derive", "resolve_parameter", "FORM
 
 FORMAT = "glassnet.derive/1"
 #: one formula per parameter, each proved: beyond this the JSON is not a document to read
-MAX_JSON_PARAMETERS = 400
+MAX_JSON_PARAMETERS = 120
 #: the proof of index formulas for a larger network runs on a copy with this many units per layer
 PROOF_WIDTH = 2
 

@@ -236,6 +236,10 @@ def to_canonical_text(notation: Notation, text: str) -> str:
                 pos += end
                 break
         else:
+            if token in ("e", "pi"):  # e^(−z4), the constants
+                out.append({"e": "E", "pi": "pi"}[token])
+                pos += len(token)
+                continue
             raise GlassnetError(f"unknown name {token!r} in the formula; the exercise's notation "
                                 f"names quantities like {notation.display_name('a_1_1')}, "
                                 f"{notation.display_name('W_1_1_1')}, "
@@ -319,7 +323,8 @@ def check_formula(exercise: Any, name: str, text: str, notation: Notation | None
     sum_one = spec.loss == "cross_entropy"
     extra = inst.sum_to_one() if sum_one else None
     shown = _in_notation(notation, expected_text)
-    if _is_zero(sp, student - expected, extra, inst.method):
+    if _is_zero(sp, student - expected, extra, inst.method) or _equal_through_exp(
+            inst, student, expected, extra):
         return FormulaVerdict(quantity, text, shown, True, None, "equivalent to the derivative")
     differs = "other"
     if _is_zero(sp, student + expected, extra, inst.method):
@@ -337,6 +342,24 @@ def check_formula(exercise: Any, name: str, text: str, notation: Notation | None
                                       f"{_NOTES['factor']}: yours is {ratio} times the "
                                       f"derivative")
     return FormulaVerdict(quantity, text, shown, False, differs, _NOTES[differs])
+
+
+def _equal_through_exp(inst: Any, student: Any, expected: Any, extra: Any) -> bool:
+    """A formula written with e^(…) (σ' = e^(−z)/(1 + e^(−z))²): compare after writing σ and
+    tanh through exp too, by SymPy's simplify (formula answers are short)."""
+    sp = inst.sp
+    if not student.has(sp.exp):
+        return False
+    from .proof import _functions
+
+    sig = _functions()["sig"]
+    diff = student - expected
+    if extra:
+        diff = diff.xreplace(extra)
+    diff = diff.replace(sig, lambda arg: 1 / (1 + sp.exp(-arg))).rewrite(sp.exp)
+    if sp.count_ops(diff) > 400:
+        return False
+    return sp.simplify(diff) == 0
 
 
 def _constant_ratio(sp: Any, student: Any, expected: Any, extra: Any) -> Any:

@@ -227,6 +227,9 @@ class Notation:
         L = self.L if self.sizes else None
         if key == "a" and layer == 0:
             key, layer = "x", None
+            if self.a == self.x and self.layer_mark in ("paren", "bracket", "plain"):
+                st, sl = self._mark("a", 0)  # seed 003: the input is x^[0]
+                return NSym(self.x, tuple(self._index(i) for i in idx), st, sl)
         if key == "a" and self.y and L is not None and layer == L:
             key, layer = "y", None
         if key == "x":

@@ -381,7 +381,12 @@ class Builder:
                "only the term i = j of the sum contains the weight")
         # ∂E/∂a
         dEda = dE_da(q, loss, L, k, K)
-        st.add(Eq(Deriv(E, a), dEda), _dEda_text(loss))
+        if loss == "binary_cross_entropy":
+            st.add(Eq(Deriv(E, a), S(("-", Frac(q.t(k), a)),
+                                     ("+", Frac(one_minus(q.t(k)), one_minus(a)))), dEda),
+                   _dEda_text(loss))
+        else:
+            st.add(Eq(Deriv(E, a), dEda), _dEda_text(loss))
         # ∂a/∂z, derived
         for line in _fprime_lines(q, self.n, out, L, spec.alpha(L)):
             st.add(*line)
@@ -390,8 +395,8 @@ class Builder:
         delta = q.delta(L, k)
         if pair == ("sigmoid", "binary_cross_entropy"):
             st.add(Eq(delta, P(dEda, P(a, one_minus(a))),
-                      P(Frac(S(("+", a), ("-", q.t(k))), P(a, one_minus(a))),
-                        P(a, one_minus(a))),
+                      Frac(P(S(("+", a), ("-", q.t(k))), a, one_minus(a)),
+                           P(a, one_minus(a))),
                       S(("+", a), ("-", q.t(k)))),
                    "∂E/∂a · σ'(z): the factor a(1 − a) cancels against the denominator "
                    "(the canonical pair sigmoid + binary cross-entropy)")
@@ -516,11 +521,9 @@ class Builder:
 
         def V(key: str, l: int | None) -> NSym:
             s = n.symbol(key, l)
-            return NSym(s.base if key != "a" or l != 0 else n.symbol("a", 0).base, (),
-                        s.sup_text, s.sup_latex)
+            return NSym(s.base, (), s.sup_text, s.sup_latex)
 
-        W = {l: NSym(n.base_symbol("W", l).upper() if n.base_symbol("W", l).isascii() else
-                     n.base_symbol("W", l), (), *n._mark("W", l)) for l in range(1, L + 1)}
+        W = {l: NSym(n.base_symbol("W", l), (), *n._mark("W", l)) for l in range(1, L + 1)}
         had = Raw(" ∘ ", r" \circ ")
         out, loss = spec.activations[-1], spec.loss
         dL = V("delta", L)
@@ -530,10 +533,19 @@ class Builder:
             st.add(Eq(dL, Prod([Raw("Jᵀ", r"J^{\top}"), Raw("∇ₐE", r"\nabla_{a} E")], op="")),
                    "J the softmax Jacobian, Jₘₖ = aₘ(1[m=k] − aₖ)")
         else:
-            st.add(Eq(dL, Prod([Raw("∇ₐE", r"\nabla_{a} E"), had,
-                                Raw(f"{fname(n, out)[0]}'(", fname(n, out)[1] + "'("),
-                                V("z", L), Raw(")")], op="")),
-                   "element by element (∘ is the element-wise product)")
+            rhs = [Prod([Raw("∇ₐE", r"\nabla_{a} E"), had,
+                         Raw(f"{fname(n, out)[0]}'(", fname(n, out)[1] + "'("),
+                         V("z", L), Raw(")")], op="")]
+            aL, tv = V("a", L), NSym(n.t)
+            grad = {"half_sse": S(("+", aL), ("-", tv)),
+                    "sse": P(Num(2), S(("+", aL), ("-", tv))),
+                    "mse": P(Frac(Num(2), Raw("K")), S(("+", aL), ("-", tv)))}.get(loss)
+            fp = {"sigmoid": Prod([aL, had, one_minus(aL)], op=""),
+                  "tanh": S(("+", ONE), ("-", Prod([aL, had, aL], op=""))),
+                  "relu": step_of(V("z", L)), "linear": None}.get(out, "?")
+            if grad is not None and fp != "?":
+                rhs.append(grad if fp is None else Prod([grad, had, fp], op=""))
+            st.add(Eq(dL, *rhs), "element by element (∘ is the element-wise product)")
         for l in range(L - 1, 0, -1):
             st.add(Eq(V("delta", l), Prod([Raw("("), W[l + 1], Raw(")ᵀ", r")^{\top}"),
                                            V("delta", l + 1), had,
@@ -542,7 +554,7 @@ class Builder:
                                            V("z", l), Raw(")")], op="")),
                    f"layer {l}")
         for l in range(L, 0, -1):
-            prev = V("a", l - 1) if l > 1 else NSym(n.symbol("a", 0, ()).base)
+            prev = V("a", l - 1)
             st.add(Eq(Deriv(self.E, W[l]), Prod([V("delta", l), Raw("("), prev,
                                                    Raw(")ᵀ", r")^{\top}")], op="")),
                    f"an outer product: row k, column j is δₖ aⱼ (layer {l})")

@@ -52,11 +52,11 @@ from .rounding import (
     HAND_TOLERANCE,
     SLACK,
     carried_rounding,
-    cut_off,
     cut_off_range,
     half_unit,
     hand_tolerance,
     propagate,
+    resolution,
     resolves,
     unit,
 )
@@ -413,13 +413,16 @@ def check_answers(exercise: Any, answers: Any = None) -> CheckReport2:
 def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: float,
            deps: list[Q], verdict_of: Mapping[Q, str], by_q: Mapping[Q, Given],
            given_map: Mapping[Q, float], many: bool, depth_memo: dict[Q, int]) -> Verdict2:
+    """One verdict. Every rule is an interval of values for the digits written; the verdict is
+    the first rule whose interval holds the answer, and ``accepted`` is that interval (for a
+    ``wrong`` answer, the interval of the rule it failed), so the two never disagree."""
     q, text, value = g.q, g.answer.text, g.answer.value
     exact, before = _exact(sol, q)
     r = exact if recomputed is None else recomputed
     u = half_unit(text)
-    err = abs(value - exact)
-    slack = SLACK * max(abs(value), abs(exact), 1e-300)
+    tiny = SLACK * max(abs(value), abs(exact), abs(r), 1e-300)
     param = q.qty in ("W", "b")
+    what = "update" if param else "value"
     # the student's own value before this update (their answer for the previous update, if any)
     before_student = before
     if param and q.u > 0:
@@ -432,52 +435,72 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
                 recomputed=None if not deps else r, depends_on=dep_names,
                 sample=q.s + 1 if q.qty in ("z", "a", "delta") else None)
 
-    shows = resolves(text, exact, before if param else None)
-    if err <= slack or (err <= u + slack and shows):
-        return Verdict2(**base, verdict="ok", accepted=[exact - u, exact + u],
-                        basis=f"equal to the exact value at the digits written (±{u:.2g})")
-    A = u + allowance                   # around the student's own recomputed value
-    near_exact = u + allowance          # around the exact value
-    slack_r = SLACK * max(abs(value), abs(r), 1e-300)
-    allowed = (f"half a unit of your last digit ({u:.2g}, or cut off there)"
-               + (f" + the rounding of your earlier answers ({allowance:.2g})" if allowance
-                  else ""))
+    def around(centre: float, half: float) -> list[float]:
+        return [centre - half - tiny, centre + half + tiny]
+
+    def inside(iv: list[float]) -> bool:
+        return iv[0] <= value <= iv[1]
+
+    def verdict(kind: str, iv: list[float], basis: str) -> Verdict2:
+        return Verdict2(**base, verdict=kind, accepted=iv, basis=basis)
+
+    # ok: within half a unit of the last digit, but never wider than the coarsest digit that
+    # can show the value (or the update): "0" for −0.0765 is judged to ±0.005, not ±0.5
+    res = resolution(exact, before if param else None)
+    u_ok = min(u, res)
+    shows = u <= res * (1 + 1e-9)
+    ok_iv = around(exact, u_ok)
+    if inside(ok_iv):
+        return verdict("ok", ok_iv, f"equal to the exact value at the digits written "
+                                    f"(±{u_ok:.2g})")
+    err = abs(value - exact)
+    if not shows:
+        # too coarse to tell the value from zero (from no update): proves nothing, so neither
+        # carried nor rounding can accept it (grading.md)
+        shown = f"{exact - before if param else exact:.4g}"
+        return verdict("wrong", ok_iv,
+                       f"written to ±{u:.2g}: too coarse to tell the {what} {shown} from "
+                       f"{'no update' if param else 'zero'}, so it proves nothing (it needs "
+                       f"digits to ±{res:.2g} or finer)")
     if deps:
-        # the digits must show the recomputed value too, unless it is within the propagated
-        # rounding of zero (of no update): then "0" (the old value) is what the student has
-        shows_r = resolves(text, r, before_student if param else None) or abs(
-            r - (before_student if param else 0.0)) <= allowance
-        consistent = shows_r and (abs(value - r) <= A + slack_r
-                                  or cut_off(value, text, r, allowance))
-        if consistent:
-            bad = [k for k in deps if verdict_of.get(k) in ("wrong", "carried")]
-            if abs(value - exact) <= near_exact + slack and shows:
-                cut_lo, cut_hi = cut_off_range(text, r, allowance)
-                return Verdict2(**base, verdict="rounding",
-                                accepted=[min(exact - near_exact, r - A, cut_lo),
-                                          max(exact + near_exact, r + A, cut_hi)],
-                                basis=f"recomputed from your {dep_text}: {_g(r)}; equal to it "
-                                      f"within {allowed}, and to the exact value within the "
-                                      f"rounding of your digits")
-            verdict = "carried" if bad else "rounding"
+        # follow-through: around the value recomputed from the student's own earlier answers,
+        # again at most as wide as the coarsest digit that shows it
+        res_r = resolution(r, before_student if param else None)
+        u_r = min(u, res_r)
+        A = u_r + allowance
+        carried_iv = around(r, A)
+        fine = u <= res_r * (1 + 1e-9)
+        if fine:  # cut off after the last digit (seed 004 writes 1.000006552 as 1.0000065)
+            cut_lo, cut_hi = cut_off_range(text, r, allowance)
+            carried_iv = [min(carried_iv[0], cut_lo - tiny), max(carried_iv[1], cut_hi + tiny)]
+        near_iv = around(exact, u + allowance)
+        digits = (f"half a unit of your last digit ({u:.2g}, or cut off there)"
+                  if fine else
+                  f"half a unit of the first digit that shows it ({res_r:.2g}; your digits are "
+                  f"coarser)")
+        allowed = digits + (f" + the rounding of your earlier answers ({allowance:.2g})"
+                            if allowance else "")
+        if inside(carried_iv):
+            if inside(near_iv):
+                return verdict("rounding", [min(carried_iv[0], near_iv[0]),
+                                            max(carried_iv[1], near_iv[1])],
+                               f"recomputed from your {dep_text}: {_g(r)}; equal to it within "
+                               f"{allowed}, and to the exact value within the rounding of "
+                               f"your digits")
+            bad = any(verdict_of.get(k) in ("wrong", "carried") for k in deps)
             why = ("right from your own earlier answers" if bad else
                    "explained by the rounding of your earlier answers")
-            cut_lo, cut_hi = cut_off_range(text, r, allowance)
-            return Verdict2(**base, verdict=verdict,
-                            accepted=[min(r - A, cut_lo), max(r + A, cut_hi)],
-                            basis=f"recomputed from your {dep_text}: {_g(r)}, within "
-                                  f"{allowed}: {why}")
-        if abs(value - exact) <= near_exact + slack and shows:
-            return Verdict2(**base, verdict="rounding",
-                            accepted=[exact - near_exact, exact + near_exact],
-                            basis=f"within half a unit of your last digit ({u:.2g}) + the "
-                                  f"rounding of your earlier answers ({allowance:.2g}) of the "
-                                  f"exact value")
-        return Verdict2(**base, verdict="wrong", accepted=[r - A, r + A],
-                        basis=f"recomputed from your {dep_text}: {_g(r)}; yours is "
-                              f"{_g(abs(value - r))} away, more than {allowed}")
+            return verdict("carried" if bad else "rounding", carried_iv,
+                           f"recomputed from your {dep_text}: {_g(r)}, within {allowed}: "
+                           f"{why}")
+        if inside(near_iv):
+            return verdict("rounding", near_iv,
+                           f"within half a unit of your last digit ({u:.2g}) + the rounding "
+                           f"of your earlier answers ({allowance:.2g}) of the exact value")
+        return verdict("wrong", carried_iv,
+                       f"recomputed from your {dep_text}: {_g(r)}; yours is "
+                       f"{_g(abs(value - r))} away, more than {_g(A)} ({allowed})")
     scale = abs(exact - before) if param else abs(exact)
-    what = "update" if param else "value"
     rel = hand_tolerance(ex, q, depth_memo)
     steps = round(rel / HAND_STEP)
     model = (f"hand precision allows {rel:.0%} of the {what} ({scale:.3g}): 5 % for each of "
@@ -485,21 +508,24 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
              if rel < HAND_TOLERANCE else
              f"hand precision allows {rel:.0%} of the {what} ({scale:.3g})")
     tol = rel * scale
-    if err <= tol + slack:
-        coarse = "" if shows else "; written too coarsely to be ok"
-        return Verdict2(**base, verdict="rounding", accepted=[exact - tol, exact + tol],
-                        basis=f"no earlier answer of yours it depends on: {model}; yours is "
-                              f"off by {err / scale:.1%}{coarse}")
+    hand_iv = around(exact, tol)
+    if inside(hand_iv):
+        return verdict("rounding", hand_iv,
+                       f"no earlier answer of yours it depends on: {model}; yours is off by "
+                       f"{_pct(err / scale)}")
     if scale == 0:
-        basis = f"the exact {what} is 0, and only your digits (±{u:.2g}) could excuse a change"
-    elif not shows:
-        shown = _g(exact - before) if param else _g(exact)
-        basis = (f"written to ±{u:.2g}: too coarse to tell the {what} {shown} from "
-                 f"{'no update' if param else 'zero'}, and off by {err / scale:.0%} of it")
-    else:
-        basis = (f"no earlier answer of yours it depends on; off by {err / scale:.3g}× the "
-                 f"{what}, more than {model}")
-    return Verdict2(**base, verdict="wrong", accepted=[exact - tol, exact + tol], basis=basis)
+        return verdict("wrong", ok_iv, f"the exact {what} is 0, and only your digits "
+                                       f"(±{u:.2g}) could excuse a change")
+    widest = ok_iv if u_ok > tol else hand_iv
+    return verdict("wrong", widest,
+                   f"no earlier answer of yours it depends on; off by {_g(err)} "
+                   f"({_pct(err / scale)} of the {what}), more than {_g(max(u_ok, tol))}: "
+                   f"{model}, and your digits allow ±{u_ok:.2g}")
+
+
+def _pct(x: float) -> str:
+    """A fraction as a percentage with enough digits (never rounded up to a limit)."""
+    return f"{100 * x:.4g} %"
 
 
 def _name_it(v: Verdict2, g: Given, table: Any, allowance: float, has_deps: bool,

@@ -39,6 +39,7 @@ from ..errors import GlassnetError
 from .policy import Policy
 
 __all__ = ["GradeError", "GradeRow", "ExerciseSet", "collect_submissions", "grade_files",
+           "default_ask",
            "class_summary", "summary_text", "gradebook_csv", "gradebook_json",
            "grade_command", "COLUMNS"]
 
@@ -190,16 +191,35 @@ def collect_submissions(paths: Sequence[str]) -> list[str]:
     return unique
 
 
-def _asked(ex: Any, policy: Policy) -> list[str] | None:
-    """The canonical names the variant asked for (per update for multi-update exercises)."""
+def _asked(ex: Any, policy: Policy) -> list[str]:
+    """The canonical names the score counts: the policy's ``ask``, else the variant's ``ask``
+    list (written by ``glassnet generate``), else every quantity of the exercise that
+    ``generate`` would ask for by default (:func:`default_ask`)."""
     from .generate import asked_names
 
     kinds = policy.ask
     if kinds is None:
         kinds = (ex.raw.get("variant") or {}).get("ask")
     if not kinds:
-        return None
+        kinds = default_ask(ex)
     return asked_names(ex.layers, kinds)
+
+
+def default_ask(ex: Any) -> list[str]:
+    """The kinds asked of a plain exercise (no ``ask`` list): every one that applies, as
+    ``glassnet generate`` asks by default: ``z``, ``a``, ``delta`` only when an update has one
+    sample, ``db`` and ``b`` only when the biases are updated.
+
+    >>> from glassnet.exercise import parse_exercise
+    >>> default_ask(parse_exercise({"network": {"layers": [2, 1], "activation": "sigmoid",
+    ...     "weights": [[[0.5, -0.25]]]}, "loss": "half_sse", "learning_rate": 0.1,
+    ...     "mode": "batch", "samples": [{"x": [1, 0], "t": [1]}, {"x": [0, 1], "t": [0]}]}))
+    ['loss', 'dW', 'W']
+    """
+    from .generate import _ask
+
+    return _ask(None, "", ex.samples_per_update,
+                ex.biases is not None and bool(ex.update_biases))
 
 
 def _verdict_key(v: Any) -> str:
@@ -245,14 +265,10 @@ def grade_one(path: str, exercises: ExerciseSet, policy: Policy) -> GradeRow:
             if mistake:
                 row.mistakes[str(mistake)] += 1
     asked = _asked(ex, policy)
-    n_updates = len(getattr(ex, "X", [])) if ex.mode == "sgd" else 1
-    n_updates *= getattr(ex, "epochs", 1)
-    if asked is not None:
-        keys = asked if n_updates == 1 else [f"u{u}:{n}" if u > 1 else n
-                                             for u in range(1, n_updates + 1) for n in asked]
-        scored = {k: verdicts.get(k, "unanswered") for k in keys}
-    else:
-        scored = dict(verdicts)
+    n_updates = len(exercises.solution(ex).updates)
+    keys = asked if n_updates == 1 else [f"u{u}:{n}" if u > 1 else n
+                                         for u in range(1, n_updates + 1) for n in asked]
+    scored = {k: verdicts.get(k, "unanswered") for k in keys}
     counts = Counter(verdicts.values())
     counts["unanswered"] = sum(1 for v in scored.values() if v == "unanswered")
     row.counts = {k: int(counts.get(k, 0)) for k in VERDICT_COUNTS}

@@ -13,15 +13,19 @@ A policy file (YAML or JSON) may set any of::
       "W_*": 1
       "dW_*": 0.5
     default_weight: 1    # the weight of a name no pattern matches
-    ask: [loss, W, b]    # score only these kinds (default: what the variant asked for)
+    ask: [loss, W, b]    # score only these kinds (default: the variant's ask, else all)
     scale: 100           # score of a perfect submission
     decimals: 1          # the score is rounded to this many decimals
 
 The score of a submission is ``scale × Σ w·points(verdict) / Σ w·max(points)``,
-both sums over the *asked* quantities (the variant's ``ask`` list, written by
-``glassnet generate``; for an exercise without one, the quantities the
-student answered). A value answered that was not asked is checked and
-counted but does not change the score.
+both sums over the *asked* quantities: the policy's ``ask``, else the
+variant's ``ask`` list (written by ``glassnet generate``), else, for an
+exercise without one, every quantity ``generate`` asks by default (``loss z a
+delta dW db W b`` of every update; ``z a delta`` only when an update has one
+sample, ``db b`` only when the biases are updated). An asked quantity left
+out counts as ``unanswered`` (0 points by default), so a sheet answering one
+value of a plain exercise does not score 100. A value answered that was not
+asked is checked and counted but does not change the score.
 
 >>> p = Policy.from_dict({"points": {"rounding": 0.5}, "weights": {"loss": 2}})
 >>> p.points["rounding"], p.weight("loss"), p.weight("W_1_1_1")

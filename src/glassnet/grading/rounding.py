@@ -50,7 +50,7 @@ from .followthrough import FollowThrough, Q, parents, run_engine
 
 __all__ = ["half_unit", "unit", "resolves", "carried_rounding", "propagate", "HAND_TOLERANCE",
            "HAND_STEP", "HAND_MODEL", "SLACK", "ZERO", "steps_from_data", "hand_tolerance",
-           "cut_off", "cut_off_range"]
+           "cut_off", "cut_off_range", "resolution"]
 
 #: the hand-precision model: 5 % per computed step, at most 25 % of the scale (docs/check.md)
 HAND_STEP = 0.05
@@ -71,6 +71,28 @@ def unit(text: str) -> float:
 def _leading_half_unit(x: float) -> float:
     """Half a unit of the first significant digit of x (0.0765 → 0.005)."""
     return 0.5 * 10.0 ** math.floor(math.log10(abs(x)))
+
+
+def resolution(value: float, before: float | None = None) -> float:
+    """The coarsest half unit of a last digit that still shows ``value`` (or its change).
+
+    :func:`resolves` is ``half_unit(text) <= resolution(...)``; check version 2 also uses it
+    as a value rule, so that the interval it reports and its verdict are one computation: a
+    number written to ±u is judged within ``min(u, resolution)`` of the value, and a number
+    written coarser than that can never fall inside it (``"0"`` for −0.0765: ±0.005; ``"1"``
+    for 1.0000067 after 1: less than the update, 6.7·10⁻⁶). ``inf`` for a value (update) of 0.
+
+    >>> resolution(-0.0765), resolution(0.96), resolution(0.0)
+    (0.005, 0.5, inf)
+    """
+    change = value if before is None else value - before
+    if not math.isfinite(change) or abs(change) <= ZERO * max(1.0, abs(value)):
+        return math.inf
+    if before is not None:  # strictly finer than the update: "1" must not show 1 → 1.0000067
+        return abs(change) * (1 - 1e-6)
+    lead = _leading_half_unit(change)
+    # rounding to one significant digit may carry into the next decade (0.96 → 1): allowed
+    return max(lead, _leading_half_unit(float(f"{change:.1g}")))
 
 
 def resolves(text: str, value: float, before: float | None = None) -> bool:

@@ -67,6 +67,24 @@ def _lr_schedule(name: str | None, patience: int | None) -> tuple[str, int]:
     return name, 0
 
 
+def _pixel_divisor(scaling: Any) -> float | None:
+    """N of ``"pixel / N"``; None for ``"none"`` and ``"standardize"`` (stored mean and scale)."""
+    if scaling is None:
+        return None
+    text = str(scaling).replace(" ", "").lower()
+    if text in ("", "none", "standardize"):
+        return None
+    name, _, number = text.partition("/")
+    try:
+        value = float(number) if name == "pixel" else float("nan")
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise GlassnetError(f"preprocessing.scaling {scaling!r}: expected 'none', "
+                            "'standardize' or 'pixel / N' with N a positive number")
+    return value
+
+
 class Classifier:
     """A trained (or trainable) classification network with its metadata.
 
@@ -103,6 +121,7 @@ class Classifier:
                 raise GlassnetError(f"image_shape {pre['image_shape']} does not hold "
                                     f"{network.n_inputs} pixels")
             pre["image_shape"] = shape
+        _pixel_divisor(pre["scaling"])  # a scaling predict could not apply is refused here
         if "mean" in pre or "scale" in pre:  # standardized features (glassnet train --data)
             from ..data.userdata import check_standardizer
 
@@ -177,12 +196,28 @@ class Classifier:
         return (f"Classifier({self.network.sizes}, task={self.task!r}, "
                 f"classes={self.class_names!r})")
 
+    @property
+    def pixel_divisor(self) -> float | None:
+        """N of the input scaling ``"pixel / N"`` (16 for digits, 255 for MNIST), else None.
+
+        The built-in datasets store raw pixels (digits 0..16, MNIST 0..255);
+        their models were trained on the pixels divided by N, which
+        :func:`~glassnet.data.load_dataset` does when it loads them.
+
+        >>> Classifier.build(4, 3, hidden=[2], scaling="pixel / 16").pixel_divisor
+        16.0
+        """
+        return _pixel_divisor(self.preprocessing.get("scaling"))
+
     def transform(self, X: Any) -> Any:
-        """The network's inputs for raw feature rows ``X``: the stored preprocessing applied.
+        """The network's inputs for rows ``X`` as glassnet's loaders give them.
 
         Only a model that stores a per-feature ``mean`` and ``scale`` (trained
         with ``glassnet train --data``) changes anything: ``(X - mean) / scale``,
-        the scaling learned on its training rows. Other inputs pass unchanged.
+        the scaling learned on its training rows. Other inputs pass unchanged:
+        :func:`~glassnet.data.load_dataset` has already divided the pixels.
+        For rows as the dataset stores them see :meth:`network_inputs` with
+        ``raw=True``.
         """
         pre = self.preprocessing
         if "mean" not in pre:
@@ -315,20 +350,49 @@ class Classifier:
         return history
 
     # ----------------------------------------------------------- prediction
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, one column per class (for a pair: [1 − p, p])."""
-        out = self.network.predict(self.transform(X))
+    def network_inputs(self, X: Any, *, raw: bool = False) -> Any:
+        """What the first layer sees for rows ``X``: the model's stored preprocessing applied.
+
+        ``raw=False``: ``X`` as glassnet's loaders give it, the pixels of
+        :func:`~glassnet.data.load_dataset` already in [0, 1], the columns of
+        a ``--data`` file as they are (:meth:`transform` standardizes them).
+
+        ``raw=True``: ``X`` as the dataset stores it, which is what ``glassnet
+        predict`` and the exported ONNX graph take: digits pixels 0..16, MNIST
+        pixels 0..255 (divided here by N of ``"pixel / N"``, in the network's
+        dtype, as load_dataset does), a ``--data`` file's columns (standardized).
+
+        >>> from glassnet.data import load_dataset
+        >>> clf = Classifier.build(64, 10, hidden=[8], scaling="pixel / 16")
+        >>> ds = load_dataset("digits", "test")
+        >>> bool(np.array_equal(clf.network_inputs(ds.X * 16, raw=True), ds.X))
+        True
+        """
+        divisor = self.pixel_divisor if raw else None
+        if divisor is not None:
+            X = _as_inputs(X, self.network, "X")
+            X = X / X.dtype.type(divisor)
+        return self.transform(X)
+
+    def predict_proba(self, X: Any, *, raw: bool = False) -> np.ndarray:
+        """Class probabilities, one column per class (for a pair: [1 − p, p]).
+
+        ``raw=True`` takes rows as the dataset stores them (pixels 0..16 or
+        0..255) and gives what ``glassnet predict`` prints; see
+        :meth:`network_inputs`.
+        """
+        out = self.network.predict(self.network_inputs(X, raw=raw))
         if self.task == "binary":
             p = out[:, 0]
             return np.column_stack([1.0 - p, p])
         return out
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted class indices 0..k−1 (for a pair: 1 when p >= 0.5)."""
-        return predict_labels(self.network.predict(self.transform(X)))
+    def predict(self, X: Any, *, raw: bool = False) -> np.ndarray:
+        """Predicted class indices 0..k−1 (for a pair: 1 when p >= 0.5); ``raw`` as above."""
+        return predict_labels(self.network.predict(self.network_inputs(X, raw=raw)))
 
-    def predict_names(self, X: Any) -> list[str]:
-        return [self.class_names[i] for i in self.predict(X)]
+    def predict_names(self, X: Any, *, raw: bool = False) -> list[str]:
+        return [self.class_names[i] for i in self.predict(X, raw=raw)]
 
     def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
         """Metrics on a labelled set (see :func:`glassnet.metrics.classification_metrics`).
