@@ -171,7 +171,8 @@ def test_negative_scale_is_refused_with_a_helpful_message(spec):
         Network([2, 2], weights=spec)
 
 
-@pytest.mark.parametrize("spec", [{"init": "uniform", "limit": 1e308}, {"init": "normal", "std": 1e200},
+@pytest.mark.parametrize("spec", [{"init": "uniform", "limit": 1e308},
+                                  {"init": "normal", "std": 1e200},
                                   {"init": "constant", "value": -1e300}])
 def test_absurd_scales_are_refused_not_overflowing(spec):
     with pytest.raises(GlassnetError, match="beyond"):

@@ -96,17 +96,29 @@ class ExerciseSet:
         self.by_id: dict[str, Any] = {}
         self.by_student: dict[str, Any] = {}
         self.single: Any = None
+        self.broken: dict[str, str] = {}
         self._solved: dict[int, Any] = {}
         if not os.path.isdir(path):
             self.single = load_exercise(path)
             return
-        files = _variant_files(path)
-        if not files:
+        entries = _variant_files(path)
+        if not entries:
             raise GradeError(f"{path}: no exercise files in this folder (expected "
                              f"manifest.json, exercises/, or *.yaml files from "
                              f"'glassnet generate')")
-        for f in files:
-            ex = load_exercise(f)
+        #: variant id (or file) -> why its exercise could not be read: the answer files for
+        #: that variant get the message as their row's error; the others are graded
+        self.broken: dict[str, str] = {}
+        for f, listed_id in entries:
+            try:
+                ex = load_exercise(f)
+            except (GlassnetError, OSError, UnicodeError, RecursionError) as exc:
+                msg = _one_line(exc if isinstance(exc, GlassnetError) else
+                                f"{f}: cannot read ({exc})")
+                if not os.path.exists(f):
+                    msg = f"{f}: no such file (the exercise of this variant)"
+                self.broken[str(listed_id or f)] = msg
+                continue
             variant = ex.raw.get("variant") or {}
             vid = variant.get("id")
             if not vid:
@@ -117,6 +129,9 @@ class ExerciseSet:
             self.by_id[str(vid)] = ex
             if variant.get("student"):
                 self.by_student[str(variant["student"])] = ex
+        if not self.by_id:
+            first = next(iter(self.broken.values()))
+            raise GradeError(f"{path}: no variant's exercise could be read ({first})")
 
     def solution(self, exercise: Any) -> Any:
         """The engine's solution of one exercise, solved once for the whole class."""
@@ -141,6 +156,8 @@ class ExerciseSet:
         if variant:
             if str(variant) in self.by_id:
                 return self.by_id[str(variant)], str(variant)
+            if str(variant) in self.broken:
+                raise GradeError(f"variant {variant!r}: {self.broken[str(variant)]}")
             raise GradeError(f"no variant {variant!r} in {self.path}")
         for key in (student, stem):
             if key and str(key) in self.by_student:
@@ -148,11 +165,14 @@ class ExerciseSet:
                 return ex, str(ex.raw["variant"]["id"])
             if key and str(key) in self.by_id:
                 return self.by_id[str(key)], str(key)
+            if key and str(key) in self.broken:
+                raise GradeError(f"variant {key!r}: {self.broken[str(key)]}")
         raise GradeError(f"the file names no variant ('variant: ID') and no student of "
                          f"{self.path}")
 
 
-def _variant_files(folder: str) -> list[str]:
+def _variant_files(folder: str) -> list[tuple[str, str | None]]:
+    """(exercise file, variant id from the manifest or None) for every variant of a folder."""
     import json
 
     manifest = os.path.join(folder, "manifest.json")
@@ -160,14 +180,14 @@ def _variant_files(folder: str) -> list[str]:
         try:
             with open(manifest, encoding="utf-8") as fh:
                 data = json.load(fh)
-            return [os.path.join(folder, v["exercise"]) for v in data["variants"]]
-        except (ValueError, KeyError, TypeError) as exc:
+            return [(os.path.join(folder, v["exercise"]), v.get("id")) for v in data["variants"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GradeError(f"{manifest}: not a manifest written by 'glassnet generate' "
                              f"({type(exc).__name__})") from None
     sub = os.path.join(folder, "exercises")
     if os.path.isdir(sub):
         folder = sub
-    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
+    return sorted((os.path.join(folder, f), None) for f in os.listdir(folder)
                   if f.lower().endswith(ANSWER_EXTENSIONS) and not f.startswith("."))
 
 
@@ -181,10 +201,8 @@ def collect_submissions(paths: Sequence[str]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 files.extend(os.path.join(root, n) for n in names
                              if n.lower().endswith(ANSWER_EXTENSIONS) and not n.startswith("."))
-        elif os.path.exists(p):
+        else:  # a missing file still gets its row (with the error): it never stops the batch
             files.append(p)
-        else:
-            raise GradeError(f"{p}: no such file or folder")
     unique = sorted(set(files), key=lambda f: (os.path.basename(f), f))
     if not unique:
         raise GradeError(f"no answer files (.yaml, .yml, .json) in {', '.join(paths)}")
@@ -238,6 +256,9 @@ def grade_one(path: str, exercises: ExerciseSet, policy: Policy) -> GradeRow:
 
     stem = os.path.splitext(os.path.basename(path))[0]
     row = GradeRow(student=stem, file=path)
+    if not os.path.exists(path):
+        row.error = f"{path}: no such file or folder"
+        return row
     try:
         sheet = load_answers(path)
         if getattr(sheet, "student", None):
@@ -246,7 +267,8 @@ def grade_one(path: str, exercises: ExerciseSet, policy: Policy) -> GradeRow:
                                          getattr(sheet, "student", None), stem)
         report = check_answers(exercises.solution(ex), sheet)
     except GlassnetError as exc:
-        row.error = _one_line(exc)
+        msg = _one_line(exc)
+        row.error = msg if msg.startswith(path) else f"{path}: {msg}"
         return row
     except (OSError, UnicodeError) as exc:
         row.error = _one_line(f"{path}: cannot read ({exc})")
