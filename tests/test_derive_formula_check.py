@@ -68,3 +68,10 @@ def test_missing_sum_and_swapped_indices_in_a_wider_network():
 def test_bad_input_is_a_clear_error(name, text):
     with pytest.raises(GlassnetError):
         check_formula(SEED004, name, text)
+
+
+def test_formulas_written_with_exponentials():
+    """σ' written from its definition, e^(−z)/(1 + e^(−z))², is the same derivative."""
+    assert check_formula(SEED004, "b4", "(a4-y)*e^(-z4)/(1+e^(-z4))^2").equivalent
+    assert check_formula(SEED004, "w1", "delta4*w7*exp(-z1)/(1+exp(-z1))**2*x1").equivalent
+    assert not check_formula(SEED004, "b4", "(a4-y)*e^(-z4)/(1+e^(-z4))^3").equivalent

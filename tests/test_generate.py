@@ -366,3 +366,74 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---------------------------------------------------------------- --out never loses a file
+def _gen(out, *extra):
+    return main(["generate", str(TEMPLATES / "sigmoid_231.yaml"), "--out", str(out), "--quiet",
+                 *extra])
+
+
+def test_regenerating_replaces_and_removes_only_its_own_files(tmp_path, capsys):
+    out = tmp_path / "class"
+    assert _gen(out, "--count", "5") == 0
+    (out / "notes.txt").write_text("mine")
+    assert _gen(out, "--count", "2", "--seed", "4") == 0
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert names == sorted(["manifest.json", "notes.txt"] + [
+        f"{d}/v0{i}{s}" for i in (1, 2) for d, s in (
+            ("exercises", ".yaml"), ("answers", ".yaml"), ("sheets", "-question.md"),
+            ("sheets", "-question.tex"), ("sheets", "-key.md"), ("sheets", "-key.tex"))])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [v["id"] for v in manifest["variants"]] == ["v01", "v02"]
+    seed4 = (out / "exercises" / "v01.yaml").read_text()
+    assert "seed: 4" in seed4
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda out: (out / "answers" / "v01.yaml").write_text("student: ann\nanswers: {}\n"),
+     "answers/v01.yaml, which was changed since"),
+    (lambda out: (out / "exercises" / "v09.yaml").write_text("mine"),
+     "exercises/v09.yaml, which the previous 'glassnet generate' there did not write"),
+    (lambda out: (out / "manifest.json").unlink(), "holds no manifest.json"),
+])
+def test_a_user_s_file_is_never_replaced_or_removed(tmp_path, capsys, setup, message):
+    out = tmp_path / "class"
+    assert _gen(out, "--count", "3") == 0
+    setup(out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert _gen(out, "--count", "9") == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_the_template_inside_the_folder_is_never_replaced(tmp_path, capsys):
+    out = tmp_path / "class"
+    assert _gen(out, "--count", "2") == 0
+    template = out / "exercises" / "v01.yaml"
+    text = template.read_text()
+    # v01.yaml is listed in the manifest and unchanged, but it is the template read now
+    assert main(["generate", str(template), "--count", "1", "--out", str(out)]) == 2
+    assert "TEMPLATE" in capsys.readouterr().err and template.read_text() == text
+
+
+def test_samples_option_is_named_in_its_error(tmp_path, capsys):
+    assert _gen(tmp_path / "c", "--count", "2", "--samples", "0") == 2
+    err = capsys.readouterr().err
+    assert "--samples: expected an integer 1..20, got 0" in err and "sigmoid_231" not in err
+
+
+def test_a_generated_exercise_alone_is_valid_input_to_check(generated, tmp_path, capsys):
+    folder, variants = generated["sigmoid_231"]
+    exercise = folder / "exercises" / f"{variants[0].id}.yaml"
+    assert main(["check", str(exercise)]) == 0
+    out = capsys.readouterr().out
+    assert "no answers to check" in out and f"answers/{variants[0].id}.yaml" in out
+    blank = folder / "answers" / f"{variants[0].id}.yaml"
+    assert main(["check", str(exercise), "--answers", str(blank)]) == 0
+    other = tmp_path / "other.yaml"
+    other.write_text(f"variant: {variants[1].id}\nanswers:\n  values:\n    loss: 0.1\n")
+    assert main(["check", str(exercise), "--answers", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert f"for variant '{variants[1].id}'" in err and f"is variant '{variants[0].id}'" in err

@@ -193,9 +193,64 @@ def test_bad_exercise_or_out_is_exit_2_and_nothing_written(klass, tmp_path, caps
     assert main(["grade", str(root / "class"), str(root / "subs"), "--out",
                  str(tmp_path / "missing" / "gb.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["grade", str(root / "class"), str(tmp_path / "nothing"), "--out",
-                 str(out)]) == 2
+    assert main(["grade", str(root / "class"), str(tmp_path / "empty-folder-missing"),
+                 str(tmp_path / "nothing.yaml"), "--out", str(out)]) == 0
+    assert "nothing.yaml: no such file" in capsys.readouterr().out
+
+
+def test_a_missing_file_or_variant_never_stops_the_batch(klass, tmp_path, capsys):
+    """grading.md: a bad file gets its row and never stops the batch: a submission that is
+    not there, and a class folder with one variant's exercise file gone."""
+    import shutil
+
+    root, _ = klass
+    out = tmp_path / "gb.csv"
+    assert main(["grade", str(root / "class"), str(root / "subs" / "ann.yaml"),
+                 str(tmp_path / "nothere.yaml"), "--out", str(out)]) == 0
+    rows = {r["file"]: r for r in _rows(out)}
+    assert rows[str(root / "subs" / "ann.yaml")]["score"] == "100"
+    assert rows[str(tmp_path / "nothere.yaml")]["error"].endswith("no such file or folder")
     capsys.readouterr()
+    broken = tmp_path / "class"
+    shutil.copytree(root / "class", broken)
+    (broken / "exercises" / "ben.yaml").unlink()
+    assert main(["grade", str(broken), str(root / "subs"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    rows = {r["student"]: r for r in _rows(out)}
+    assert rows["ann"]["score"] == "100" and rows["ben"]["score"] == ""
+    assert "ben.yaml: no such file" in rows["ben"]["error"]
+    # every error line of the summary names its file
+    for line in printed.splitlines():
+        if line.startswith("error: "):
+            assert str(root / "subs") in line, line
+
+
+def test_a_lazy_sheet_or_one_answer_scores_low(tmp_path, capsys):
+    """Coarse 0s and 1s prove nothing, and a plain exercise is scored over every quantity it
+    has (docs/teaching.md), so neither a lazy sheet nor one right value passes."""
+    lazy = ROOT / "examples" / "answers" / "seed004_1b_lazy.yaml"
+    one = tmp_path / "one.yaml"
+    one.write_text("answers:\n  values:\n    loss: 0.113\n")
+    out = tmp_path / "gb.csv"
+    assert main(["grade", str(ROOT / "examples" / "exercises" / "seed004_1b.yaml"), str(lazy),
+                 str(one), "--out", str(out), "--quiet"]) == 0
+    rows = {r["student"]: r for r in _rows(out)}
+    # a 2-3-1 network with updated biases: 1 loss + 4 z + 4 a + 4 δ + 9 dW + 4 db + 9 W + 4 b
+    total = 39
+    assert rows["one"]["ok"] == "1" and float(rows["one"]["score"]) == round(100 / total, 1)
+    assert int(rows["lazy"]["carried"]) == 0
+    # only the gradients that are exactly 0 (x₂ = 0 and a unit of weight 0) are right
+    assert float(rows["lazy"]["score"]) == round(100 * int(rows["lazy"]["ok"]) / total, 1) < 20
+
+
+def test_student_ids_never_become_spreadsheet_formulas(tmp_path, capsys):
+    sheet = tmp_path / "x.yaml"
+    sheet.write_text('student: "=1+1"\nanswers:\n  values:\n    loss: 0.113\n')
+    out = tmp_path / "gb.csv"
+    assert main(["grade", str(ROOT / "examples" / "exercises" / "seed004_1b.yaml"), str(sheet),
+                 "--out", str(out), "--quiet"]) == 0
+    (row,) = _rows(out)
+    assert row["student"] == "'=1+1"
 
 
 def test_progress_bar_on_stderr(klass, capsys):

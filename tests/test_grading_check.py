@@ -339,3 +339,30 @@ def test_coarse_digits_prove_nothing_even_when_carried():
     assert [v.verdict for v in coarse.verdicts] == ["wrong", "wrong"]
     assert "too coarse" in coarse.verdicts[1].basis
     assert [v.verdict for v in fine.verdicts] == ["wrong", "carried"]
+
+
+def test_cli_messages_name_the_right_file_and_refuse_what_they_cannot_read(tmp_path, capsys):
+    assert main(["check", str(SEED004_1B), "--answers", str(tmp_path / "nonexist.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "answers file" in err and "nonexist.yaml: no such file" in err
+    assert "exercise file" not in err
+    named = write(tmp_path, "named.yaml", "answers:\n  values:\n    loss: 0.113\n")
+    assert main(["check", str(SEED004_1B), "--answers", str(named), "--check-version",
+                 "1"]) == 2
+    assert "answers.values: check version 1 does not read" in capsys.readouterr().err
+    under = write(tmp_path, "under.yaml", 'answers:\n  values:\n    loss: "1_000"\n')
+    assert main(["check", str(SEED004_1B), "--answers", str(under)]) == 2
+    assert "leave out the '_'" in capsys.readouterr().err
+
+
+def test_a_two_sample_batch_averaged_gradient_is_named_batch_sum_mean():
+    """With 2 samples, 'averaged where it is summed' is also 'a factor ½': the catalogue names
+    the batch rule, which is what the exercise is about."""
+    from glassnet.exercise import solve
+
+    ex = parse_exercise({**ONE_LAYER, "mode": "batch", "learning_rate": 0.5})
+    g = float(solve(ex).updates[0].layers[0].grad_W[0, 0])
+    (v,) = check_answers(ex, {"values": {"dW_1_1_1": f"{g / 2:.6f}"}}).verdicts
+    assert v.verdict == "wrong" and v.mistake == "batch_sum_mean"
+    (v,) = check_answers(ex, {"values": {"dW_1_1_1": f"{2 * g:.6f}"}}).verdicts
+    assert v.mistake == "factor_2"

@@ -336,3 +336,38 @@ def test_example_pytorch_step_runs_and_everything_agrees():
     assert all(line.rstrip().endswith("agree") for line in compared)
     assert lines[-1] == "all numbers agree"
     assert "Output delta" in result.stdout and "New parameters" in result.stdout
+
+
+# --------------------------------------------------- the exported file's input
+def test_exported_sequential_on_scaled_raw_rows_equals_predict(tmp_path, capsys):
+    """The state dict holds the network only: raw / 16 into it gives predict's numbers."""
+    import json
+
+    from sklearn.datasets import load_digits
+
+    from glassnet.cli import main
+    from glassnet.training import Classifier
+
+    model = tmp_path / "m"
+    assert main(["train", "--dataset", "digits", "--hidden", "12", "--epochs", "2",
+                 "--quiet", "--out", str(model)]) == 0
+    assert main(["export", str(model), "--format", "torch", "--out",
+                 str(tmp_path / "m.pt")]) == 0
+    stdout = capsys.readouterr().out
+    assert "# input scaling: raw values divided by 16 (pixel / 16)" in stdout
+    scope: dict = {}
+    exec(stdout.split("load it into:\n", 1)[1].split("model.load_state_dict")[0], scope)
+    seq = scope["model"]
+    seq.load_state_dict(torch.load(tmp_path / "m.pt", weights_only=True))
+    raw = load_digits().data[:30]  # scikit-learn's pixels, 0..16
+    np.save(tmp_path / "raw.npy", raw)
+    assert main(["predict", str(model), str(tmp_path / "raw.npy"), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    want = np.array([[r["probabilities"][c] for c in doc["classes"]]
+                     for r in doc["predictions"]])
+    with torch.no_grad():
+        got = seq(torch.from_numpy(raw.astype(np.float32)) / 16).numpy()
+        via_to_torch = to_torch(Classifier.load(model))(
+            torch.from_numpy(raw.astype(np.float32)) / 16).numpy()
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(via_to_torch, got)

@@ -28,12 +28,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from glassnet import fileio
 from glassnet.cli import main
 from glassnet.data.errors import DataError
 from glassnet.data.userdata import (
-    MAX_ABS_VALUE,
-    check_standardizable,
+    check_model_inputs,
     fit_standardizer,
     load_user_data,
     standardize,
@@ -208,9 +206,11 @@ def test_property_every_spelling_of_an_input_is_refused(tmp_path_factory, parts,
         name = "link.csv"
     spelled = str(tmp) + "/" + "".join(p if not p.endswith("..") else p + "/"
                                        for p in parts) + name
-    with pytest.raises(FileWriteError):
+    with pytest.raises(FileWriteError, match="the same file as --data"):
         refuse_overwriting_inputs(spelled, [("--data", str(data))], "--history")
-    assert _digest(data) == hashlib.sha256(data.read_bytes()).hexdigest()
+    # and the same spelling of a sibling is accepted: the rule is about the file, not the name
+    assert refuse_overwriting_inputs(spelled.replace(name, "h.jsonl"), [("--data", str(data))],
+                                     "--history").name == "h.jsonl"
 
 
 def test_model_folder_rule(tmp_path):
@@ -247,43 +247,52 @@ def test_input_folders_and_special_files(tmp_path):
         refuse_overwriting_inputs(tmp_path / "nowhere" / "x.csv", [], "--out")
 
 
-def test_check_output_file_keeps_its_signature():
-    """check_output_file (H1's) still works alone; refuse_overwriting_inputs builds on it."""
-    assert fileio.check_output_file("x.txt", "output file") == Path("x.txt")
-
-
 # ------------------------------------------------------------- huge numbers
-@pytest.mark.filterwarnings("error::RuntimeWarning")
-def test_huge_csv_value_is_named_by_file_line_and_column(tmp_path):
-    path = _csv(tmp_path / "big.csv")
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _big_csv(path: Path, line: int, value: str) -> Path:
+    """A --data CSV whose ``line`` (1-based, the header is line 1) starts with ``value``."""
+    _csv(path)
     lines = path.read_text().splitlines()
-    lines[3] = "1e300," + lines[3].split(",", 1)[1]
+    lines[line - 1] = value + "," + lines[line - 1].split(",", 1)[1]
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataError) as info:
-        load_user_data(path, what="--data")
-    msg = str(info.value)
-    assert f"--data {path}, line 4, column 1 (x1)" in msg and "1e+300" in msg
+    return path
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
-def test_huge_npz_value_is_named_by_file_and_place(tmp_path):
-    X = np.zeros((6, 3))
-    X[4, 2] = -1e39
-    np.savez(tmp_path / "big.npz", X=X, y=np.arange(6) % 2)
-    with pytest.raises(DataError, match=r"--test-data .*big\.npz: X\[4, 2\]"):
-        load_user_data(tmp_path / "big.npz", what="--test-data")
-
-
-@pytest.mark.filterwarnings("error::RuntimeWarning")
-def test_train_and_evaluate_with_huge_values_exit_2_without_warnings(tmp_path, capsys):
-    big = _csv(tmp_path / "big.csv")
-    text = big.read_text().splitlines()
-    text[2] = "1e300," + text[2].split(",", 1)[1]
-    big.write_text("\n".join(text) + "\n")
-    assert main(["train", "--data", str(big), "--out", str(tmp_path / "m"), "--quiet"]) == 2
+@pytest.mark.parametrize("scaling", ["standardize", "none"])
+def test_train_with_a_huge_value_names_file_line_and_column(tmp_path, capsys, scaling,
+                                                             monkeypatch):
+    big = _big_csv(tmp_path / "big.csv", 4, "1e300")
+    _forbid(monkeypatch, FIT, "training")
+    assert main(["train", "--data", str(big), "--scaling", scaling, "--out",
+                 str(tmp_path / "m"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert f"--data {big}, line 3, column 1" in err and "Warning" not in err
+    assert err.count("\n") == 1 and "Warning" not in err, err
+    assert f"--data {big}, line 4, column 1: 1e+300 is beyond" in err
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_evaluate_test_data_with_a_huge_value_is_one_message(tmp_path, capsys):
+    """The QA case: a value of 1e300 in --test-data, a model trained on ordinary rows."""
+    data = _csv(tmp_path / "d.csv", rows=30)
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "m"), "--quiet",
+                 "--epochs", "1", "--hidden", "4"]) == 0
+    capsys.readouterr()
+    ext = _big_csv(tmp_path / "ext.csv", 2, "1e300")
+    assert main(["evaluate", str(tmp_path / "m"), "--test-data", str(ext)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"glassnet: error: --test-data {ext}, line 2, column 1: 1e+300 is beyond "
+                   f"±{F32_MAX:.3g}, the range of the model's float32 numbers (its inputs, "
+                   "also in predict and ONNX): rescale this column, e.g. to other units\n")
+
+
+def test_files_are_still_read_exactly(tmp_path):
+    """The bound is the model's, not the reader's: a data file's numbers come back bit for bit."""
+    big = _big_csv(tmp_path / "big.csv", 3, "1e300")
+    assert load_user_data(big).X[1, 0] == 1e300
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -292,17 +301,19 @@ def test_a_test_row_beyond_the_training_spread_is_refused_with_its_place(tmp_pat
     X = rng.normal(size=(20, 2))
     X[:, 0] = 5.0 + 1e-12 * rng.normal(size=20)  # an almost constant column: tiny scale
     np.savez(tmp_path / "train.npz", X=X, y=np.arange(20) % 2)
-    X[7, 0] = 1e30
+    X[7, 0] = 1e30  # fits float32 as it is, not once standardized (1e30 / 1e-12)
     np.savez(tmp_path / "test.npz", X=X, y=np.arange(20) % 2)
     scaler = fit_standardizer(load_user_data(tmp_path / "train.npz").X)
     test = load_user_data(tmp_path / "test.npz", what="--test-data")
+    check_model_inputs(test, {}, np.float32, "--test-data")  # raw: fine
     with pytest.raises(DataError, match=r"--test-data .*test\.npz: X\[7, 0\]: 1e\+30 is too far"):
-        check_standardizable(test, scaler, np.float32, f"--test-data {test.path}")
+        check_model_inputs(test, scaler, np.float32, f"--test-data {test.path}")
     with pytest.raises(DataError, match=r"row 7, column 1"):
         standardize(test.X, scaler, np.float32)  # never an infinity in the model's inputs
+    check_model_inputs(test, scaler, np.float64, "--test-data")  # float64 holds it
 
 
-finite = st.floats(-MAX_ABS_VALUE, MAX_ABS_VALUE, allow_nan=False, allow_infinity=False)
+finite = st.floats(allow_nan=False, allow_infinity=False)
 
 
 @settings(max_examples=60, deadline=None)
@@ -329,3 +340,22 @@ def test_property_standardizer_is_finite_silent_and_right(X):
         assert abs(s["mean"][j] - mean) <= tol
         if scale != 1.0 and s["scale"][j] != 1.0:
             assert abs(s["scale"][j] - scale) <= 1e-7 * scale + tol
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_predict_huge_inputs_name_file_row_and_column(tmp_path, capsys):
+    """The QA case ``predict mdef bigd.npy`` (1e39): never "values run from inf to inf"."""
+    assert main(["train", "--dataset", "digits", "--epochs", "1", "--hidden", "4",
+                 "--validation-split", "0", "--out", str(tmp_path / "m"), "--quiet"]) == 0
+    X = np.zeros((3, 64))
+    X[2, 5] = 1e39
+    np.save(tmp_path / "big64.npy", X)
+    with np.errstate(over="ignore"):
+        np.save(tmp_path / "inf32.npy", X.astype(np.float32))  # 1e39 is inf in float32
+    (tmp_path / "big.csv").write_text("0," * 63 + "1e400\n")  # inf once parsed
+    for name, row, col in (("big64.npy", 2, 5), ("inf32.npy", 2, 5), ("big.csv", 0, 63)):
+        capsys.readouterr()
+        assert main(["predict", str(tmp_path / "m"), str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"glassnet: error: {tmp_path / name}") and err.count("\n") == 1
+        assert f"row {row}, column {col}" in err and "inf to inf" not in err, err

@@ -223,7 +223,7 @@ def test_negative_pixel_and_mnist_range(mnist_like_model, digits_model, tmp_path
     assert "multiply" not in err
     np.save(tmp_path / "big.npy", np.full((1, 784), 300.0))
     code, _, err = run(["predict", mnist_like_model, tmp_path / "big.npy"], capsys)
-    assert code == 2 and "this model takes mnist pixels 0..255" in err and "16" not in err
+    assert code == 2 and "this model takes mnist pixels 0..255" in err and "0..16" not in err
 
 
 def test_rows_scaled_already_are_warned_about(digits_model, tmp_path, capsys):
@@ -271,3 +271,26 @@ def test_help_states_the_rule(capsys):
     assert code == 0 and "scaled like the training data" not in text
     assert "raw pixels 0..16 for a digits model" in text and "ONNX" in text
     assert "--data" in text
+
+
+def test_a_scaling_predict_cannot_apply_is_refused_at_load(digits_model, tmp_path, capsys):
+    import shutil
+
+    model = tmp_path / "odd"
+    shutil.copytree(digits_model, model)
+    doc = json.loads((model / "model.json").read_text())
+    doc["preprocessing"]["scaling"] = "log"
+    (model / "model.json").write_text(json.dumps(doc))
+    np.save(tmp_path / "r.npy", np.zeros((1, 64)))
+    code, out, err = run(["predict", model, tmp_path / "r.npy"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "preprocessing.scaling 'log'" in err and "'pixel / N'" in err
+
+
+@pytest.mark.parametrize("module", ["glassnet.data.inputs", "glassnet.training.classifier"])
+def test_docstring_examples_of_the_input_rule(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -142,3 +142,46 @@ def test_cli_bad_budget_exit_2(tmp_path, capsys):
                  str(tmp_path / "m")])
     err = capsys.readouterr().err
     assert code == 2 and "--time-budget" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------- standby
+class CountingAugment:
+    spec = "count"
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, x, rng):
+        self.calls += 1
+
+
+def _standby_run(cost_per_epoch):
+    from glassnet import Network
+    from glassnet.training import fit
+    from glassnet.training.budget import Standby
+
+    rng = np.random.default_rng(0)
+    X = rng.random((512, 16)).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(int)
+    net = Network([16, 8, 2], ["relu", "softmax"], "cross_entropy", weights="he_normal",
+                  reduction="mean", dtype="float32", seed=0)
+    inner = CountingAugment()
+    standby = Standby(inner)
+    tb = TimeBudget(0.6, standby=standby, standby_seconds_per_epoch=cost_per_epoch)
+    h = fit(net, X, y, epochs=100000, batch_size=64, progress=False, callbacks=[tb],
+            augment=standby, threads=1)
+    return h, standby, inner
+
+
+def test_standby_switches_on_when_the_pace_leaves_enough_epochs():
+    h, standby, inner = _standby_run(0.0)  # tiny epochs: hundreds fit in 0.6 s
+    assert len(h) >= 12 and standby.enabled and standby.switched_on_at == 1
+    # off during the first epoch (8 batches), on for every batch after it
+    assert 8 * (len(h) - 2) < inner.calls <= 8 * (len(h) - 1)
+    assert standby.spec == "count (from epoch 2)"
+
+
+def test_standby_stays_off_when_augmenting_would_cost_too_much():
+    h, standby, inner = _standby_run(10.0)  # "10 s per epoch": never affordable
+    assert not standby.enabled and inner.calls == 0
+    assert standby.spec == "none (count on standby)"

@@ -13,6 +13,11 @@ this module, so that three promises hold everywhere:
   line, exit status 2) and the old file is left as it was, with no temporary
   file behind. Special files (``/dev/stdout``, a pipe) are written directly:
   renaming over them would replace the device entry, not write to it.
+* **An output never destroys an input.** :func:`refuse_overwriting_inputs`
+  (with :func:`check_outputs` for a command's whole list) refuses, before any
+  work, an output that is one of the command's input files (``train --data
+  d.csv --history d.csv``, ``explain ex.yaml -o ex.yaml``), or lies inside a
+  glassnet model folder (``export m --out m/weights.npz``).
 * **JSON is JSON.** :func:`dumps_json` never emits ``NaN`` or ``Infinity``
   (Python's ``json`` does by default, and no other JSON reader accepts
   them): a non-finite number is refused with the place where it sits, or,
@@ -190,8 +195,9 @@ def refuse_overwriting_inputs(output: str | os.PathLike, inputs: Any = (),
         hard links, same inode): ``train --data d.csv --history d.csv`` would
         replace the training data with the history. ``inputs`` holds paths
         or ``(label, path)`` pairs such as ``("--data", "d.csv")``; ``None``
-        entries are skipped. A folder among the inputs stands for every file
-        in it: an existing file anywhere below it is not replaced;
+        entries (and inputs not there: the command says so) are skipped. A
+        folder among the inputs stands for every file in it: an existing
+        file anywhere below it is not replaced;
     (b) it lies inside a glassnet model folder (one whose model.json has
         ``"format": "glassnet-model"``), or inside one of ``model_folders``
         (the folder this command is about to save a model to): a foreign
@@ -221,7 +227,7 @@ which this command reads; writing it would destroy that input: give another file
         return path  # a device or a pipe: written directly, replaces nothing
     labelled = _labelled(inputs)
     for label, given in labelled:
-        if not given.is_dir() and _same_file(path, given):
+        if given.exists() and not given.is_dir() and _same_file(path, given):
             raise FileWriteError(
                 f"{what} {path}: the same file as {label} {given}, which this command reads; "
                 "writing it would destroy that input: give another file name")
@@ -260,11 +266,15 @@ def check_outputs(outputs: Any, inputs: Any = (), *, model_folders: Any = ()) ->
     """Every ``(option, path)`` of ``outputs`` through :func:`refuse_overwriting_inputs`,
     then :func:`refuse_same_outputs`: the one call a command makes before its work.
 
-    >>> check_outputs([("--output", "ex.yaml")], [("exercise file", "ex.yaml")])
+    >>> import os, tempfile
+    >>> ex = os.path.join(tempfile.mkdtemp(), "ex.yaml")
+    >>> _ = open(ex, "w").write("loss: half_sse\\n")
+    >>> check_outputs([("--picture", None), ("--output", ex)], [("exercise file", ex)])
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    glassnet.fileio.FileWriteError: --output ex.yaml: the same file as exercise file ex.yaml, \
-which this command reads; writing it would destroy that input: give another file name
+    glassnet.fileio.FileWriteError: --output .../ex.yaml: the same file as exercise file \
+.../ex.yaml, which this command reads; writing it would destroy that input: give another file name
     """
     for label, path in _labelled(outputs):
         refuse_overwriting_inputs(path, inputs, label, model_folders=model_folders)
@@ -284,6 +294,8 @@ the second would overwrite the first: give two different file names
     """
     seen: list[tuple[str, Path]] = []
     for label, path in _labelled(outputs):
+        if path.exists() and not path.is_file():
+            continue  # /dev/null, /dev/stdout, a pipe: written directly, one after the other
         for other_label, other in seen:
             if _same_file(path, other):
                 raise FileWriteError(

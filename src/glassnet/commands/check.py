@@ -17,7 +17,7 @@ verdicts (version 2, the default):
             (half a unit of its last written digit), and written finely enough
             to show it: at least its first significant digit; for a parameter,
             finer than its update. "0" for -0.0765 or "1" for 1.0000067 proves
-            nothing.
+            nothing: it is not ok, carried or rounding either.
   carried   not the exact value, but what the engine computes from your own
             earlier answers (z from your a, a from your z, delta from your a
             and the delta above, gradients from your delta and a, new weights
@@ -31,6 +31,9 @@ verdicts (version 2, the default):
   wrong     anything else; named when a classic misconception gives it (sign,
             missing_fprime, fprime_of_a, updated_weights, factor_2,
             batch_sum_mean, transposed_W, bias_update, learning_rate).
+
+accepted: the interval of the rule that decided (for a wrong answer, the rule
+it failed): a wrong answer is never inside it, any other answer always is.
 
 answers: the exercise's 'answers' section, or --answers FILE (YAML/JSON with
 optional 'student' and 'variant', and 'answers'); by name under 'values':
@@ -87,15 +90,18 @@ def run(args: argparse.Namespace) -> int:
         from ..grading.answers import load_answers
 
         sheet = load_answers(args.answers)
-    elif not ex.answers:
+    elif not ex.answers and not ex.raw.get("variant"):
         raise GlassnetError(f"{args.file}: no answers to check; add an 'answers' section "
                             f"(values, loss, outputs, z, a, deltas, grad_W, grad_b, W, b, query, "
                             f"updates) or give an answers file with --answers")
+    _same_variant(ex, sheet, args.file)
     if args.check_version == 1:
         from ..exercise.loader import _answers, _Checker
         from ..exercise.solution import solve
 
         answers = None if sheet is None else _answers(_Checker(sheet.source), sheet.answers, ex)
+        _version_1_reads_them(answers if sheet is not None else ex.answers,
+                              sheet.source if sheet is not None else args.file)
         report1 = solve(ex).check(answers)
         if args.format == "json":
             text = report1.to_json()
@@ -106,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
     from ..grading.check import check_answers
 
     report = check_answers(ex, sheet)
+    if not report.verdicts and ex.raw.get("variant") and sheet is None:
+        vid = ex.raw["variant"].get("id", "ID")
+        report.notes.append(f"a generated variant: its blank answer file is answers/{vid}.yaml "
+                            f"next to exercises/; fill it in and give it with --answers")
     if args.format == "json":
         text = report.to_json()
     elif args.format == "markdown":
@@ -114,3 +124,33 @@ def run(args: argparse.Namespace) -> int:
         text = report.to_text()
     emit(text, args.output)
     return report.exit_status
+
+
+def _same_variant(ex: object, sheet: object, exercise_file: str) -> None:
+    """Refuse answers written for another variant (as ``grade`` does)."""
+    from ..errors import GlassnetError
+
+    given = getattr(sheet, "variant", None)
+    own = (getattr(ex, "raw", {}).get("variant") or {}).get("id")
+    if given and own and str(given) != str(own):
+        raise GlassnetError(f"answers file {getattr(sheet, 'source', '')}: the answers are for "
+                            f"variant {given!r}, but {exercise_file} is variant {own!r}; check "
+                            f"them against exercises/{given}.yaml")
+
+
+def _version_1_reads_them(answers: object, source: str) -> None:
+    """Version 1 reads only the nested lists: refuse answers by name rather than ignore them."""
+    from ..errors import GlassnetError
+
+    def named(entry: object) -> list[str]:
+        if not isinstance(entry, dict):
+            return []
+        return [k for k in ("values", "formulas") if entry.get(k)]
+
+    found = named(answers)
+    for entry in (answers.get("updates") or []) if isinstance(answers, dict) else []:
+        found += named(entry)
+    if found:
+        raise GlassnetError(f"{source}: answers.{found[0]}: check version 1 does not read "
+                            f"answers by name ('values', 'formulas'); drop --check-version 1 "
+                            f"(version 2 reads them)")

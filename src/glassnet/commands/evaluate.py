@@ -121,9 +121,9 @@ def load_user_labelled(model, args):
         raise GlassnetError(f"{where}: {data.n_features} features per row but the model "
                             f"expects {model.n_features}")
     data = _relabel(data, model.class_names, where)
-    from ..data.userdata import check_standardizable
+    from ..data.userdata import check_model_inputs
 
-    check_standardizable(data, model.preprocessing, model.network.dtype, where)  # names the line
+    check_model_inputs(data, model.preprocessing, model.network.dtype, where)  # names the line
     data.split = split
     return data
 

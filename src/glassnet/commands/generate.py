@@ -43,7 +43,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--seed", "-s", type=int, default=0, metavar="S",
                    help="seed (default 0): the same seed gives the same variants")
     p.add_argument("--out", "-o", required=True, metavar="DIR",
-                   help="folder to write the variants to (created if missing)")
+                   help="folder to write the variants to: new, empty, or an earlier output "
+                        "of generate (whose manifest lists the files it may replace or "
+                        "remove; a file changed since, such as a filled-in answer file, is "
+                        "never touched)")
     p.add_argument("--samples", "-k", type=int, default=None, metavar="K",
                    help="samples per variant (overrides generate.samples; 1..20)")
     who = p.add_mutually_exclusive_group()
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     template = load_template(args.template, samples=args.samples)
     variants = generate_variants(template, count=args.count, seed=args.seed,
                                  students=students)
-    write_variants(variants, args.out, template_file=args.template, seed=args.seed)
+    write_variants(variants, args.out, template_file=args.template, seed=args.seed,
+                   inputs=[("--student-ids file", args.student_ids)])
     if not args.quiet:
         n = len(variants)
         print(f"{n} variant{'s' if n != 1 else ''} of {args.template} (seed {args.seed}) in "

@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                "'variant' key (or its 'student').\n\n"
                "default policy: ok 1, carried 1, rounding 1, wrong 0, unanswered 0, every "
                "quantity weight 1;\nscore = 100 x points / (weights of the asked "
-               "quantities). See docs/teaching.md.",
+               "quantities: the variant's ask list, else every\nquantity of the exercise; "
+               "unanswered ones earn 0). See docs/teaching.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("exercise", metavar="EXERCISE",

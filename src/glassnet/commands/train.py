@@ -244,6 +244,12 @@ def _run(args: argparse.Namespace, threads) -> int:
     threads.set_shape((batch_size, train.n_features, hidden[0]), args.dtype)
     # shifting needs images, and a shift the images are big enough for
     augment = parse_augment(augment_spec, train.image_shape)
+    if budget is not None and budget.plan.standby_augment:  # switched on if the pace allows
+        from ..training.budget import Standby
+
+        augment = budget.standby = Standby(parse_augment(budget.plan.standby_augment,
+                                                         train.image_shape))
+        budget.standby_seconds_per_epoch = budget.plan.standby_seconds_per_epoch
     clf = Classifier.build(
         train.n_features, train.class_names, hidden=hidden, activation=act.name, init=init,
         dtype=args.dtype, seed=args.seed, image_shape=train.image_shape,
@@ -274,6 +280,8 @@ def _run(args: argparse.Namespace, threads) -> int:
         print(f"glassnet: warning: {history.message}", file=sys.stderr)
     if budget is not None:
         clf.training["time_budget"] = budget.plan.as_dict()
+        if budget.standby is not None:
+            clf.training["augment"] = budget.standby.spec  # what it became during the run
     if test is not None:
         m = clf.evaluate(test.X, test.y)
         clf.training["test"] = {"accuracy": m["accuracy"], "loss": m["loss"], "n": m["n"]}
@@ -398,12 +406,13 @@ def _load_user_data(args: argparse.Namespace):
         info.update({"test_split": fraction, "seed": args.seed})
     scaling = args.scaling or "standardize"
     scaler = fit_standardizer(train.X) if scaling == "standardize" else None  # training rows only
-    if scaler is not None:  # a test row the training rows cannot scale: refused before training
-        from ..data.userdata import check_standardizable
+    # a value the model's numbers cannot hold (as it is, or standardized): refused here, with
+    # its file, line and column, not as an infinity (and a NumPy warning) during training
+    from ..data.userdata import check_model_inputs
 
-        where = (f"--test-data {args.test_data}" if args.test_data is not None
-                 else f"--data {args.data} (held-out test row)")
-        check_standardizable(test, scaler, args.dtype, where)
+    check_model_inputs(train, scaler, args.dtype, f"--data {args.data}")
+    check_model_inputs(test, scaler, args.dtype, f"--test-data {args.test_data}"
+                       if args.test_data is not None else f"--data {args.data}")
     info["class_names"] = list(data.class_names)
     return train, test, info, scaler
 

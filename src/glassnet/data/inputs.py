@@ -138,14 +138,15 @@ them (it divides them by 16 itself); for pixels 0..255 multiply by 16/255
         r, c = np.argwhere(~np.isfinite(rows))[0]
         raise DataError(f"{path}: value {rows[r, c]} in row {r}, column {c}; expected finite "
                         "numbers")
-    if dtype.kind == "f" and np.abs(rows).max() > np.finfo(dtype).max:
-        r, c = np.argwhere(np.abs(rows) > np.finfo(dtype).max)[0]
+    top = float(np.finfo(dtype).max) if dtype.kind == "f" else np.inf
+    if rows.max() > top or rows.min() < -top:  # no copy of the rows unless one is too large
+        r, c = np.argwhere(np.abs(rows) > top)[0]
         raise DataError(f"{path}: value {rows[r, c]:g} in row {r}, column {c} is beyond the "
                         f"range of the model's {dtype.name} numbers "
                         f"(±{float(np.finfo(dtype).max):.3g})")
     if image_shape is not None:
         _check_pixels(path, rows, pixel_max, dataset)
-    return rows.astype(dtype)
+    return rows.astype(dtype, copy=False)
 
 
 def _pixels(dataset: str | None, pixel_max: float) -> str:

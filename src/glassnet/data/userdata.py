@@ -49,17 +49,13 @@ import numpy as np
 from .errors import DataError
 
 __all__ = ["UserData", "load_user_data", "split_off_test", "fit_standardizer", "standardize",
-           "check_standardizable", "check_standardizer", "file_sha256", "MAX_ABS_VALUE",
-           "MAX_DATA_BYTES", "SUFFIXES"]
+           "check_model_inputs", "check_standardizer", "file_sha256", "MAX_DATA_BYTES",
+           "SUFFIXES"]
 
 #: the largest data file read (bytes, and uncompressed bytes of an .npz); bigger ones are refused
 MAX_DATA_BYTES = 2 * 1024**3
 #: the file kinds ``--data`` reads
 SUFFIXES = (".npz", ".csv")
-#: the largest magnitude a feature may have: float32's range, the number type glassnet trains
-#: in by default (beyond it a value becomes infinity there, and its square overflows float64
-#: when the standard deviation is computed from values near float64's own limit)
-MAX_ABS_VALUE = float(np.finfo(np.float32).max)
 
 
 @dataclass
@@ -181,7 +177,6 @@ def _read_npz(path: Path, what: str, max_bytes: int):
         r, c = np.argwhere(bad)[0]
         raise DataError(f"{where}: X[{r}, {c}] is {X[r, c]}; expected finite numbers "
                         f"(row {r}, column {c})")
-    _check_magnitude(X, lambda r, c: f"{where}: X[{r}, {c}] (row {r}, column {c})")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -258,21 +253,10 @@ def _read_csv(path: Path, what: str, max_bytes: int):
         raise DataError(f"{where}, line {line_of[r]}, {col_name(c)}: {table[r, c]} is not a "
                         "finite number")
     X, y = table[:, :-1], table[:, -1]
-    _check_magnitude(X, lambda r, c: f"{where}, line {line_of[r]}, {col_name(c)}")
     label_col = col_name(width - 1) + ("" if header else " (the label)")
     labels = _integer_labels(y, lambda i: f"{where}, line {line_of[i]}, {label_col}")
     names = header[:-1] if header else [f"x{j + 1}" for j in range(width - 1)]
     return np.ascontiguousarray(X), labels, names, line_of
-
-
-def _check_magnitude(X: np.ndarray, where) -> None:
-    """Refuse a feature beyond ±MAX_ABS_VALUE, naming its place: ``where(row, column)``."""
-    big = np.abs(X) > MAX_ABS_VALUE
-    if big.any():
-        r, c = (int(i) for i in np.argwhere(big)[0])
-        raise DataError(f"{where(r, c)}: {X[r, c]:g} is too large; features must lie within "
-                        f"±{MAX_ABS_VALUE:.3g} (the range of the float32 numbers glassnet "
-                        "computes with): rescale this column, e.g. to other units")
 
 
 def _diagnose_csv(numbered: list[tuple[int, str]], width: int, header: list[str] | None,
@@ -357,39 +341,60 @@ def standardize(X: np.ndarray, scaler: dict[str, Any], dtype: Any = np.float64) 
     A row whose standardized value does not fit ``dtype`` (a test value far
     outside the training rows' spread) is a :class:`DataError` naming the
     row and column, never an infinity or a NumPy warning; callers that know
-    the file say so first with :func:`check_standardizable`.
+    the file say so first with :func:`check_model_inputs`.
     """
-    mean = np.asarray(scaler["mean"], dtype=np.float64)
-    scale = np.asarray(scaler["scale"], dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        z = (np.asarray(X, dtype=np.float64) - mean) / scale
-    _check_fits(np.asarray(X, dtype=np.float64), z, dtype, lambda r, c: f"X, row {r}, "
-                f"column {c + 1}")
+        z = standardize_values(X, scaler)
+    _check_fits(X, z, dtype, lambda r, c: f"X, row {r}, column {c + 1}", scaled=True)
     return z.astype(dtype, copy=False)
 
 
-def _check_fits(X: np.ndarray, z: np.ndarray, dtype: Any, where) -> None:
-    limit = float(np.finfo(np.dtype(dtype)).max) if np.dtype(dtype).kind == "f" else np.inf
+def _check_fits(X: np.ndarray, z: np.ndarray, dtype: Any, where, scaled: bool) -> None:
+    """Raise a DataError naming ``where(row, column)`` of the first ``z`` beyond ``dtype``."""
+    dtype = np.dtype(dtype)
+    limit = float(np.finfo(dtype).max) if dtype.kind == "f" else np.inf
     bad = ~(np.abs(z) <= limit)  # NaN and infinity included
-    if bad.any():
-        r, c = (int(i) for i in np.argwhere(bad)[0])
+    if not bad.any():
+        return
+    r, c = (int(i) for i in np.argwhere(bad)[0])
+    if scaled:
         raise DataError(f"{where(r, c)}: {X[r, c]:g} is too far outside the training rows: "
                         f"standardized it would be beyond ±{limit:.3g}, the range of the "
-                        f"model's {np.dtype(dtype).name} numbers")
+                        f"model's {dtype.name} numbers")
+    raise DataError(f"{where(r, c)}: {X[r, c]:g} is beyond ±{limit:.3g}, the range of the "
+                    f"model's {dtype.name} numbers (its inputs, also in predict and ONNX): "
+                    "rescale this column, e.g. to other units")
 
 
-def check_standardizable(data: UserData, scaler: dict[str, Any], dtype: Any,
-                         where: str) -> None:
-    """Refuse rows of ``data`` that :func:`standardize` cannot scale into ``dtype``,
-    naming the file's line (CSV) or row (NPZ) and the column."""
-    if "mean" not in scaler:
-        return
+def check_model_inputs(data: UserData, preprocessing: dict[str, Any] | None, dtype: Any,
+                       where: str) -> None:
+    """Refuse, naming the file's line (CSV) or array row (NPZ) and the column, a value of
+    ``data`` the model cannot take in its number type ``dtype``: beyond its range as it is
+    (``predict`` and the ONNX graph take the raw values in that type), or once standardized
+    with ``preprocessing``'s mean and scale.
+
+    Files are read exactly (any finite float64); this is the check at the point of use, so
+    that no infinity reaches the network and NumPy never warns.
+    """
+    pre = preprocessing or {}
+    X = data.X
+    rows = data.rows if data.rows is not None else np.arange(data.n_samples)
+    csv = data.path.suffix.lower() == ".csv"
+
+    def place(r: int, c: int) -> str:
+        return f"{where}, line {rows[r]}, column {c + 1}" if csv else f"{where}: X[{rows[r]}, {c}]"
+
+    _check_fits(X, X, dtype, place, scaled=False)
+    if "mean" in pre:
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = standardize_values(X, pre)
+        _check_fits(X, z, dtype, place, scaled=True)
+
+
+def standardize_values(X: np.ndarray, scaler: dict[str, Any]) -> np.ndarray:
+    """``(X - mean) / scale`` in float64 (may overflow: callers check, see standardize)."""
     mean = np.asarray(scaler["mean"], dtype=np.float64)
     scale = np.asarray(scaler["scale"], dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        z = (data.X - mean) / scale
-    rows = data.rows if data.rows is not None else np.arange(data.n_samples)
-    if data.path.suffix.lower() == ".csv":
-        _check_fits(data.X, z, dtype, lambda r, c: f"{where}, line {rows[r]}, column {c + 1}")
-    else:
-        _check_fits(data.X, z, dtype, lambda r, c: f"{where}: X[{rows[r]}, {c}]")
+    return (np.asarray(X, dtype=np.float64) - mean) / scale
+

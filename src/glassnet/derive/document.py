@@ -36,8 +36,10 @@ PROOF_WIDTH = 2
 
 class Derivation:
     """A finished derivation. ``steps`` (the document), ``gradients`` (one dict per
-    parameter: ``parameter``, ``expression``, ``verified``, …), ``verification``
-    (how the proof ran), ``spec``, ``notation``, ``solution`` (or None)."""
+    parameter: ``parameter``, ``expression``, ``verified``, …; empty for a network of
+    more than ``MAX_JSON_PARAMETERS`` parameters, whose index formulas are proved on a
+    smaller copy), ``verification`` (how the proof ran), ``spec``, ``notation``,
+    ``solution`` (the engine's worked solution, or None without numbers)."""
 
     def __init__(self, spec: NetSpec, notation: Notation, steps: list[Step],
                  gradients: list[dict[str, Any]], verification: dict[str, Any],
@@ -126,6 +128,10 @@ def load_for_derive(path: str | os.PathLike[str]) -> tuple[Any, bool]:
                    and "learning_rate" in data)
     if has_numbers:
         return parse_exercise(data, source=source), True
+    for key in ("network", "loss"):
+        if key not in data:
+            raise ExerciseError(source, key, "missing; derive needs at least network (layers, "
+                                             "activation, biases) and loss")
     filled = dict(data)
     if isinstance(net, Mapping):
         net = dict(net)

@@ -324,7 +324,9 @@ def check_formula(exercise: Any, name: str, text: str, notation: Notation | None
     extra = inst.sum_to_one() if sum_one else None
     shown = _in_notation(notation, expected_text)
     if _is_zero(sp, student - expected, extra, inst.method) or _equal_through_exp(
-            inst, student, expected, extra):
+            inst, canonical_text, expected_text, extra,
+            {f"delta_{l}_{i}": g.delta(l, i) for l in range(1, spec.L + 1)
+             for i in range(1, spec.sizes[l] + 1)}):
         return FormulaVerdict(quantity, text, shown, True, None, "equivalent to the derivative")
     differs = "other"
     if _is_zero(sp, student + expected, extra, inst.method):
@@ -344,22 +346,53 @@ def check_formula(exercise: Any, name: str, text: str, notation: Notation | None
     return FormulaVerdict(quantity, text, shown, False, differs, _NOTES[differs])
 
 
-def _equal_through_exp(inst: Any, student: Any, expected: Any, extra: Any) -> bool:
-    """A formula written with e^(…) (σ' = e^(−z)/(1 + e^(−z))²): compare after writing σ and
-    tanh through exp too, by SymPy's simplify (formula answers are short)."""
+def _equal_through_exp(inst: Any, canonical_text: str, expected_text: str, extra: Any,
+                       deltas_text: dict[str, str]) -> bool:
+    """A formula written with e^(…) (σ' = e^(−z)/(1 + e^(−z))²): compare in the local
+    quantities (each a = σ(z) or tanh(z) of its own z, the z's free), writing σ and tanh
+    through exp, every e^(z) a fresh variable: sound (equal here means equal), and fast."""
     sp = inst.sp
-    if not student.has(sp.exp):
+    if "exp" not in canonical_text and not re.search(r"\bE\b", canonical_text):
         return False
     from .proof import _functions
 
     sig = _functions()["sig"]
-    diff = student - expected
-    if extra:
-        diff = diff.xreplace(extra)
-    diff = diff.replace(sig, lambda arg: 1 / (1 + sp.exp(-arg))).rewrite(sp.exp)
-    if sp.count_ops(diff) > 400:
+    spec = inst.spec
+    local: dict[Any, Any] = {}
+    exps: dict[Any, Any] = {}
+    for l in range(1, spec.L + 1):
+        act = spec.activations[l - 1]
+        for i in range(1, spec.sizes[l] + 1):
+            z = inst.symbols[f"z_{l}_{i}"]
+            a = inst.symbols[f"a_{l}_{i}"]
+            u = sp.Symbol(f"u_{l}_{i}", positive=True)
+            exps[sp.exp(z)] = u
+            if act == "sigmoid":
+                local[a] = 1 / (1 + 1 / u)
+            elif act == "tanh":
+                local[a] = (u - 1 / u) / (u + 1 / u)
+
+    def prepare(text: str) -> Any:
+        expr = _parse(inst, text)
+        subs = {sym: _parse(inst, deltas_text[sym.name]) for sym in expr.free_symbols
+                if sym.name in deltas_text}
+        expr = expr.xreplace(subs)
+        expr = expr.replace(sig, lambda arg: 1 / (1 + sp.exp(-arg))).rewrite(sp.exp)
+        expr = expr.xreplace(local)
+        for e, u in exps.items():
+            expr = expr.subs(e, u)
+        return expr
+
+    try:
+        diff = prepare(canonical_text) - prepare(expected_text)
+        if extra:
+            diff = diff.xreplace(extra)
+        if diff.has(sp.exp) or diff.atoms(sp.Function):
+            return False
+        num, _ = sp.fraction(sp.together(diff))
+        return sp.expand(num) == 0
+    except GlassnetError:
         return False
-    return sp.simplify(diff) == 0
 
 
 def _constant_ratio(sp: Any, student: Any, expected: Any, extra: Any) -> Any:

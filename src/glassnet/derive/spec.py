@@ -83,9 +83,7 @@ class NetSpec:
 
     def small(self, width: int = 3) -> NetSpec:
         """The same network with at most ``width`` units per layer (for proving index formulas)."""
-        sizes = [min(n, width) for n in self.sizes]
-        if self.activations[-1] == "softmax" or self.loss in ("cross_entropy",):
-            sizes[-1] = min(self.sizes[-1], max(width, 2)) if self.sizes[-1] > 1 else 1
+        sizes = [min(n, max(width, 2)) for n in self.sizes]
         return NetSpec(sizes, list(self.activations), self.loss, self.biases, self.mode,
                        list(self.alphas))
 

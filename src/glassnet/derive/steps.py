@@ -373,7 +373,8 @@ class Builder:
             st.add(Eq(Deriv(E, w), Prod([Sigma(P(Deriv(E, q.a(L, "m")), Deriv(q.a(L, "m"), z)),
                                                "m"), Deriv(z, w)])),
                    "the chain rule: softmax couples the outputs, so "
-                   f"{z.render(Style('text'))} reaches E through every output aₘ")
+                   f"{z.render(Style('text'))} reaches {self.n.E} through every output "
+                   f"{q.a(L, 'm').render(Style('text'))}")
         # ∂z/∂w
         st.add(Eq(Deriv(z, w), Deriv(Sum([("+", sigma(P(q.W(L, k, "i"), q.a(L - 1, "i")),
                                                       "i", spec.sizes[L - 1]))]), w),
@@ -406,16 +407,18 @@ class Builder:
                    "∂E/∂a · σ'(z) = (−t/a)·a(1 − a): the a cancels")
         elif pair == ("softmax", "cross_entropy"):
             t_m = q.t("m")
+            am_t, tm_t = q.a(L, "m").render(Style("text")), t_m.render(Style("text"))
             st.add(Eq(delta,
                       Sigma(P(S(("-", Frac(t_m, q.a(L, "m")))), q.a(L, "m"),
                               S(("+", Raw("1[m=k]", r"\mathbb{1}_{m=k}")), ("-", a))), "m"),
                       Sigma(P(S(("-", t_m)), S(("+", Raw("1[m=k]", r"\mathbb{1}_{m=k}")),
                                                  ("-", a))), "m"),
                       S(("-", q.t(k)), ("+", P(a, Sigma(t_m, "m"))))),
-                   "Σₘ ∂E/∂aₘ · ∂aₘ/∂zₖ with ∂E/∂aₘ = −tₘ/aₘ: aₘ cancels; the m = k term "
-                   "gives −tₖ, every term gives +tₘ aₖ")
+                   f"with ∂{self.n.E}/∂{am_t} = −{tm_t}/{am_t}: {am_t} cancels; the m = k "
+                   f"term gives −{q.t(k).render(Style('text'))}, every term gives "
+                   f"+{tm_t}·{a.render(Style('text'))}")
             st.add(Eq(delta, S(("+", a), ("-", q.t(k)))),
-                   "because Σₘ tₘ = 1 (one-hot or probability targets): the canonical pair "
+                   f"because Σₘ {tm_t} = 1 (one-hot or probability targets): the canonical pair "
                    "softmax + cross-entropy")
         elif out == "softmax":
             st.add(Eq(delta, output_delta(q, spec, k, concrete=False)),

@@ -886,6 +886,9 @@ def _answer_number(c: _Checker, value: Any, path: str) -> Answer | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if "_" in value:  # a written answer is graded on its digits: "1_000" is not how one
+            raise c.fail(path, f"expected a number written with digits only, got {value!r} "
+                               f"(leave out the '_')")
         d = parse_decimal(value)
         if d is None:
             raise c.fail(path, f"expected a number (or a number in quotes, e.g. \"1.0000065\"), "

@@ -85,7 +85,7 @@ def load_answers(path: str | os.PathLike[str]) -> AnswerSheet:
     from ..exercise.loader import read_document
 
     source = os.fspath(path)
-    return parse_answer_sheet(read_document(source), source)
+    return parse_answer_sheet(read_document(source, "answers file"), source)
 
 
 def parse_answer_sheet(data: Any, source: str = "") -> AnswerSheet:

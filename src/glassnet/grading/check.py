@@ -184,10 +184,12 @@ class CheckReport2:
         if not self.verdicts:
             lines.append("no answers to check")
         rows = [("answer", "name", "given", "exact", "verdict", "accepted")]
+        if not self.verdicts:
+            rows = []
         for v in self.verdicts:
             rows.append((v.symbol, v.label, v.given, _num(v.exact), v.verdict,
                          _interval(v.accepted)))
-        widths = [max(len(r[k]) for r in rows) for k in range(6)]
+        widths = [max((len(r[k]) for r in rows), default=0) for k in range(6)]
         for k, r in enumerate(rows):
             lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
             if k == 0:
@@ -499,7 +501,7 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
                            f"of your earlier answers ({allowance:.2g}) of the exact value")
         return verdict("wrong", carried_iv,
                        f"recomputed from your {dep_text}: {_g(r)}; yours is "
-                       f"{_g(abs(value - r))} away, more than {_g(A)} ({allowed})")
+                       f"{_g(abs(value - r))} away, more than {_down(A)} ({allowed})")
     scale = abs(exact - before) if param else abs(exact)
     rel = hand_tolerance(ex, q, depth_memo)
     steps = round(rel / HAND_STEP)
@@ -519,13 +521,22 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
     widest = ok_iv if u_ok > tol else hand_iv
     return verdict("wrong", widest,
                    f"no earlier answer of yours it depends on; off by {_g(err)} "
-                   f"({_pct(err / scale)} of the {what}), more than {_g(max(u_ok, tol))}: "
+                   f"({_pct(err / scale)} of the {what}), more than {_down(max(u_ok, tol))}: "
                    f"{model}, and your digits allow ±{u_ok:.2g}")
 
 
+def _down(x: float) -> str:
+    """x with 3 significant digits, rounded down: "more than" it stays true of x's excess."""
+    if x <= 0 or not math.isfinite(x):
+        return _g(x)
+    e = math.floor(math.log10(x)) - 2
+    s = f"{math.floor(x / 10.0**e * (1 + 1e-12)) * 10.0**e:.3g}"
+    return s if float(s) <= x else f"{float(s) - 10.0**e:.3g}"
+
+
 def _pct(x: float) -> str:
-    """A fraction as a percentage with enough digits (never rounded up to a limit)."""
-    return f"{100 * x:.4g} %"
+    """A fraction as a percentage, 3 significant digits (0.0441 → 4.41%)."""
+    return f"{100 * x:.3g}%"
 
 
 def _name_it(v: Verdict2, g: Given, table: Any, allowance: float, has_deps: bool,

@@ -210,7 +210,8 @@ def load_template(path: str | os.PathLike[str], samples: int | None = None) -> T
 
     source = os.fspath(path)
     name = os.path.splitext(os.path.basename(source))[0]
-    return parse_template(read_document(source), name=name, source=source, samples=samples)
+    return parse_template(read_document(source, "template file"), name=name, source=source,
+                          samples=samples)
 
 
 def parse_template(data: Any, *, name: str = "template", source: str = "",
@@ -314,7 +315,8 @@ def parse_template(data: Any, *, name: str = "template", source: str = "",
     if n is None:
         n = 1 if mode == "sgd" else 2
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 20:
-        raise GenerateError(f"{where}generate.samples: expected an integer 1..20, got {n!r}")
+        what = "--samples" if samples is not None else f"{where}generate.samples"
+        raise GenerateError(f"{what}: expected an integer 1..20, got {n!r}")
     if fixed_samples is not None:
         n = len(fixed_samples[0])
     per_update = 1 if mode == "sgd" else n
@@ -587,35 +589,43 @@ def read_student_ids(path: str | None = None, inline: str | None = None) -> list
 
 
 # ----------------------------------------------------------------------------- writing
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "glassnet.generate/1"
+#: the keys of a manifest row that name a file written for the variant
+FILE_KEYS = ("exercise", "question_md", "question_tex", "key_md", "key_tex", "answers")
+
+
 def write_variants(variants: Sequence[Variant], out_dir: str, *, template_file: str = "",
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0, inputs: Sequence[tuple[str, str | None]] = ()
+                   ) -> dict[str, Any]:
     """Write every variant's files under ``out_dir`` and a ``manifest.json``; return it.
 
     Layout: ``exercises/ID.yaml`` (valid input to explain, check, derive, with
     its ``variant``), ``sheets/ID-question.md`` / ``.tex`` (no answers),
     ``sheets/ID-key.md`` / ``.tex`` (answers and the worked solution),
     ``answers/ID.yaml`` (the blank answer file to fill in).
+
+    ``out_dir`` must be new, empty, or a previous output of ``generate`` (recognised by
+    its manifest). Re-generating there replaces and removes only the files the previous
+    manifest lists, and only while they are as ``generate`` wrote them (the manifest keeps
+    each file's SHA-256): a filled-in answer file, or any file of the user's, is never
+    replaced or removed. Everything is checked before the first file is written
+    (:func:`plan_output`); ``inputs`` (``(label, path)``: the template, the student-id file)
+    are never written or removed.
     """
     import json
 
     from ..exercise import load_exercise
     from . import sheets
 
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise GenerateError(f"--out {out_dir}: exists and is not a folder")
-    for sub in ("exercises", "sheets", "answers"):
-        os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
     rows = []
+    texts: dict[str, str] = {}
     for v in variants:
-        files = {
-            "exercise": f"exercises/{v.id}.yaml",
-            "question_md": f"sheets/{v.id}-question.md",
-            "question_tex": f"sheets/{v.id}-question.tex",
-            "key_md": f"sheets/{v.id}-key.md",
-            "key_tex": f"sheets/{v.id}-key.tex",
-            "answers": f"answers/{v.id}.yaml",
-        }
-        texts = {
+        files = {k: rel for k, rel in zip(FILE_KEYS, (
+            f"exercises/{v.id}.yaml", f"sheets/{v.id}-question.md", f"sheets/{v.id}-question.tex",
+            f"sheets/{v.id}-key.md", f"sheets/{v.id}-key.tex", f"answers/{v.id}.yaml"),
+            strict=True)}
+        made = {
             "exercise": exercise_yaml(v.data),
             "question_md": sheets.question_markdown(v),
             "question_tex": sheets.question_latex(v),
@@ -624,16 +634,124 @@ def write_variants(variants: Sequence[Variant], out_dir: str, *, template_file: 
             "answers": sheets.blank_answers(v),
         }
         for k, rel in files.items():
-            _write(os.path.join(out_dir, rel), texts[k])
-        # the file as written must load back as the same exercise
-        back = load_exercise(os.path.join(out_dir, files["exercise"]))
+            texts[rel] = made[k]
+        rows.append({"id": v.id, "student": v.student, **files,
+                     "sha256": {rel: _sha256(made[k]) for k, rel in files.items()}})
+    stale = plan_output(out_dir, list(texts), inputs=[("TEMPLATE", template_file or None),
+                                                      *inputs])
+    for sub in ("exercises", "sheets", "answers"):
+        os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
+    for rel, text in texts.items():
+        _write(os.path.join(out_dir, rel), text)
+    for v in variants:  # the file as written must load back as the same exercise
+        back = load_exercise(os.path.join(out_dir, "exercises", f"{v.id}.yaml"))
         if back.raw.get("variant", {}).get("id") != v.id:
-            raise GenerateError(f"{files['exercise']}: did not read back")  # pragma: no cover
-        rows.append({"id": v.id, "student": v.student, **files})
-    manifest = {"format": "glassnet.generate/1", "template": template_file, "seed": seed,
+            raise GenerateError(f"exercises/{v.id}.yaml: did not read back")  # pragma: no cover
+    manifest = {"format": MANIFEST_FORMAT, "template": template_file, "seed": seed,
                 "count": len(rows), "variants": rows}
-    _write(os.path.join(out_dir, "manifest.json"), json.dumps(manifest, indent=2) + "\n")
+    _write(os.path.join(out_dir, MANIFEST), json.dumps(manifest, indent=2) + "\n")
+    for rel in stale:  # the previous run's variants this run did not write again
+        os.remove(os.path.join(out_dir, rel))
     return manifest
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_sha256(path: str) -> str | None:
+    import hashlib
+
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def previous_manifest(out_dir: str) -> dict[str, str | None] | None:
+    """The files a previous ``generate`` wrote in ``out_dir`` ({relative path: SHA-256, or None
+    for a manifest without hashes}), or None when there is no readable generate manifest."""
+    import json
+
+    path = os.path.join(out_dir, MANIFEST)
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read(16 * 1024 * 1024).decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or \
+            not isinstance(data.get("variants"), list):
+        return None
+    files: dict[str, str | None] = {}
+    for row in data["variants"]:
+        if not isinstance(row, dict):
+            return None
+        hashes = row.get("sha256") if isinstance(row.get("sha256"), dict) else {}
+        for k in FILE_KEYS:
+            rel = row.get(k)
+            if isinstance(rel, str) and _plain_relative(rel):
+                files[os.path.normpath(rel)] = hashes.get(rel)
+    return files
+
+
+def _plain_relative(rel: str) -> bool:
+    """A path inside the folder (no absolute path, no '..'): a manifest cannot point outside."""
+    norm = os.path.normpath(rel)
+    return not os.path.isabs(norm) and not norm.startswith("..") and norm != "."
+
+
+def plan_output(out_dir: str, writes: Sequence[str],
+                inputs: Sequence[tuple[str, str | None]] = ()) -> list[str]:
+    """Check that writing ``writes`` (paths relative to ``out_dir``) destroys nothing of the
+    user's; return the previous run's files to remove afterwards (listed in its manifest,
+    unchanged, and not written again). Raises :class:`GenerateError` before any writing.
+    """
+    from ..fileio import refuse_inside_model_folder
+
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise GenerateError(f"--out {out_dir}: exists and is not a folder")
+    refuse_inside_model_folder(out_dir, "--out")
+    if not os.path.isdir(out_dir):
+        return []
+    present = []
+    for root, _dirs, names in os.walk(out_dir):
+        present += [os.path.normpath(os.path.relpath(os.path.join(root, n), out_dir))
+                    for n in names]
+    if not present:
+        return []
+    old = previous_manifest(out_dir)
+    if old is None:
+        raise GenerateError(f"--out {out_dir}: the folder is not empty and holds no "
+                            f"manifest.json of 'glassnet generate', so its files may be yours "
+                            f"(e.g. {sorted(present)[0]}): give a new or empty folder")
+    protected = {os.path.realpath(p) for _, p in inputs if p}
+    new = {os.path.normpath(w) for w in writes}
+    stale = [rel for rel in sorted(old) if rel not in new]
+    for rel in sorted(new | set(stale)):
+        path = os.path.join(out_dir, rel)
+        verb = "replace" if rel in new else "remove"
+        if os.path.realpath(path) in protected:
+            label = next(lab for lab, p in inputs if p and
+                         os.path.realpath(p) == os.path.realpath(path))
+            raise GenerateError(f"--out {out_dir}: would {verb} {rel}, which is the {label} "
+                                f"this command reads: give another folder")
+        if not os.path.lexists(path):
+            continue
+        if rel not in old:
+            raise GenerateError(f"--out {out_dir}: would replace {rel}, which the previous "
+                                f"'glassnet generate' there did not write (its manifest does "
+                                f"not list it): move it away or give another folder")
+        if not os.path.isfile(path) or os.path.islink(path):
+            raise GenerateError(f"--out {out_dir}: would {verb} {rel}, which is not a plain "
+                                f"file: move it away or give another folder")
+        if old[rel] is not None and _file_sha256(path) != old[rel]:
+            raise GenerateError(f"--out {out_dir}: would {verb} {rel}, which was changed since "
+                                f"'glassnet generate' wrote it (a filled-in answer file?): "
+                                f"move it away or give another folder")
+    return [rel for rel in stale if os.path.lexists(os.path.join(out_dir, rel))]
 
 
 def exercise_yaml(data: Mapping[str, Any]) -> str:

@@ -230,7 +230,8 @@ def default_ask(ex: Any) -> list[str]:
 
     >>> from glassnet.exercise import parse_exercise
     >>> default_ask(parse_exercise({"network": {"layers": [2, 1], "activation": "sigmoid",
-    ...     "weights": [[[0.5, -0.25]]]}, "loss": "half_sse", "learning_rate": 0.1,
+    ...     "weights": [[[0.5, -0.25]]], "biases": "none"}, "loss": "half_sse",
+    ...     "learning_rate": 0.1,
     ...     "mode": "batch", "samples": [{"x": [1, 0], "t": [1]}, {"x": [0, 1], "t": [0]}]}))
     ['loss', 'dW', 'W']
     """
@@ -397,10 +398,26 @@ def gradebook_csv(rows: Iterable[GradeRow]) -> str:
     for r in rows:
         d = r.to_dict()
         mistakes = " ".join(f"{k}:{n}" for k, n in d["mistakes"].items())
-        w.writerow([d["student"], d["file"], d["variant"],
+        w.writerow([_cell(d["student"]), _cell(d["file"]), _cell(d["variant"]),
                     *("" if d[k] is None else d[k] for k in VERDICT_COUNTS),
-                    "" if d["score"] is None else f"{d['score']:g}", mistakes, d["error"] or ""])
+                    "" if d["score"] is None else f"{d['score']:g}", _cell(mistakes),
+                    _cell(d["error"] or "")])
     return buf.getvalue()
+
+
+#: a spreadsheet reads a cell starting with one of these as a formula
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: Any) -> str:
+    """A text cell a spreadsheet shows as text: a leading ``'`` before ``=``, ``+``, ``-``,
+    ``@``, tab or carriage return (a student id ``=1+1`` must not become a formula).
+
+    >>> _cell("=1+1"), _cell("ann"), _cell("@SUM(A1)")
+    ("'=1+1", 'ann', "'@SUM(A1)")
+    """
+    text = "" if text is None else str(text)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def gradebook_json(rows: Sequence[GradeRow], summary: dict[str, Any], exercise: str,

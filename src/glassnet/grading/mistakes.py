@@ -33,6 +33,8 @@ from .followthrough import FollowThrough, Q, run_engine
 __all__ = ["misconceived_values", "name_mistake"]
 
 _ALL_QTYS = ("z", "a", "loss", "delta", "dW", "db", "W", "b")
+#: named first when two misconceptions give the same value (lower first)
+PREFERRED = {"batch_sum_mean": 0}
 
 
 class _RecordAll(FollowThrough):
@@ -86,9 +88,12 @@ def name_mistake(q: Q, given: float, tolerance: float, exact: float, recomputed:
     # first from the student's own earlier answers (with η = 0.5, "η left out" and "the ½
     # forgotten" give the same new weight from scratch, but only one of them fits a sheet
     # whose gradient is right), then from scratch
+    # where two misconceptions give the same number (a 2-sample batch: "summed where it is
+    # averaged" is exactly "a factor 2"), the one about this exercise's own rule is named
+    ordered = sorted(table.items(), key=lambda kv: PREFERRED.get(kv[0].split("/")[0], 1))
     for which in (1, 0):
         best: tuple[float, Misconception, float] | None = None
-        for key, pair in table.items():
+        for key, pair in ordered:
             x = pair[which].get(q)
             if x is None:
                 continue
@@ -100,7 +105,8 @@ def name_mistake(q: Q, given: float, tolerance: float, exact: float, recomputed:
                 return get_misconception(key), x   # exactly the misconception's number
             if coarse or abs(x - exact) <= tol or abs(x - recomputed) <= tol:
                 continue  # this misconception does not change this value (enough to tell)
-            if dist <= tol and (best is None or dist / max(tol, 1e-300) < best[0]):
+            if dist <= tol and (best is None or
+                                dist / max(tol, 1e-300) < best[0] * (1 - 1e-9) - 1e-12):
                 best = (dist / max(tol, 1e-300), get_misconception(key), x)
         if best is not None:
             return best[1], best[2]

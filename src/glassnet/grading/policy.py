@@ -151,4 +151,4 @@ def load_policy(path: str | os.PathLike[str] | None) -> Policy:
     from ..exercise.loader import read_document
 
     source = os.fspath(path)
-    return Policy.from_dict(read_document(source), source=source)
+    return Policy.from_dict(read_document(source, "policy file"), source=source)

@@ -3,8 +3,10 @@
 Why the scaling is inside: a model trained on MNIST saw pixels divided by
 255, a model trained with ``--data`` standardized features. A deployed model
 receives raw values, and a forgotten division gives confident nonsense; so
-the graph starts with the model's own input scaling, and its output equals
-``glassnet predict``'s probabilities.
+the graph starts with the model's own input scaling. It takes what
+``glassnet predict`` takes, the features as the dataset stores them (digits
+pixels 0..16, MNIST 0..255, a ``--data`` file's columns), and its output
+equals predict's probabilities (and ``Classifier.predict_proba(X, raw=True)``).
 
 The graph (opset :data:`OPSET`), for a model with input scaling
 ``"pixel / S"``::

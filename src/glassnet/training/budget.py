@@ -48,9 +48,8 @@ import numpy as np
 from ..errors import GlassnetError
 from .callbacks import Callback
 
-__all__ = ["TimeBudget", "BudgetPlan", "plan_budget", "check_budget", "measure_step_seconds",
-           "measure_augment_seconds",
-           "WIDTHS"]
+__all__ = ["TimeBudget", "BudgetPlan", "Standby", "plan_budget", "check_budget",
+           "measure_step_seconds", "measure_augment_seconds", "WIDTHS"]
 
 #: candidate hidden layers, smallest first
 WIDTHS: tuple[tuple[int, ...], ...] = ((128,), (256,), (512,), (1024,), (1024, 1024))
@@ -75,10 +74,15 @@ class TimeBudget(Callback):
     plus the time since the current epoch began; validation is not counted.
     A batch is not started when the average batch so far would end more than
     half a batch past the budget.
+
+    ``standby``: an augmentation (:class:`Standby`) to switch on after an epoch
+    once the real pace, plus ``standby_seconds_per_epoch`` for augmenting, leaves
+    room for at least ``MIN_EPOCHS_AUGMENT`` augmented epochs.
     """
 
     def __init__(self, seconds: float, *, schedule: bool = True, warmup: float = 0.03,
-                 final: float = 0.0):
+                 final: float = 0.0, standby: Standby | None = None,
+                 standby_seconds_per_epoch: float = 0.0):
         self.seconds = check_budget(seconds, "time budget")
         if not (0 <= warmup < 1) or not (0 <= final < 1):
             raise GlassnetError("TimeBudget: warmup and final must lie in [0, 1)")
@@ -92,6 +96,9 @@ class TimeBudget(Callback):
         self._batch_seconds = 0.0
         #: the BudgetPlan this budget belongs to, when the library chose the settings
         self.plan: BudgetPlan | None = None
+        self.standby = standby
+        self.standby_seconds_per_epoch = float(standby_seconds_per_epoch)
+        self._epochs_done = 0
 
     def lr_factor(self, fraction: float) -> float:
         """The learning rate as a fraction of the peak, at ``fraction`` of the budget spent."""
@@ -102,7 +109,7 @@ class TimeBudget(Callback):
         return self.final + (1.0 - self.final) * 0.5 * (1.0 + math.cos(math.pi * rest))
 
     def on_train_begin(self, logs=None):
-        self.spent, self.steps, self._batch_seconds = 0.0, 0, 0.0
+        self.spent, self.steps, self._batch_seconds, self._epochs_done = 0.0, 0, 0.0, 0
         self._lr0 = float(self.state.optimizer.lr)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -129,6 +136,13 @@ class TimeBudget(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.spent += float((logs or {}).get("seconds", 0.0))
+        self._epochs_done += 1
+        sb = self.standby
+        if sb is not None and not sb.enabled and self.spent < self.seconds:
+            pace = self.spent / self._epochs_done + self.standby_seconds_per_epoch
+            # on while at least MIN_EPOCHS_AUGMENT augmented epochs still fit in what is left
+            if (self.seconds - self.spent) / pace >= MIN_EPOCHS_AUGMENT:
+                sb.enabled, sb.switched_on_at = True, epoch + 1
 
     def on_train_end(self, logs=None):
         if self._lr0 is not None:
@@ -201,17 +215,53 @@ class BudgetPlan:
     epochs: int
     expected_epochs: float
     reasons: list[str] = field(default_factory=list)
+    #: an augmentation to switch on during the run if the real pace allows (see Standby)
+    standby_augment: str | None = None
+    #: its measured cost per epoch (seconds), for that decision
+    standby_seconds_per_epoch: float = 0.0
 
     def describe(self) -> str:
+        aug = self.augment
+        if self.standby_augment:
+            aug += f" ({self.standby_augment} switched on if the pace allows)"
         return (f"time budget {self.seconds:g} s: hidden {','.join(map(str, self.hidden))}, "
                 f"batch {self.batch_size}, {self.optimizer} lr {self.lr:g} (warm-up + cosine "
-                f"to 0 over the budget), augment {self.augment}, about "
+                f"to 0 over the budget), augment {aug}, about "
                 f"{self.expected_epochs:.0f} epochs")
 
     def as_dict(self) -> dict[str, Any]:
         return {"seconds": self.seconds, "hidden": list(self.hidden),
                 "batch_size": self.batch_size, "optimizer": self.optimizer, "lr": self.lr,
-                "augment": self.augment, "expected_epochs": round(self.expected_epochs, 1)}
+                "augment": self.augment, "standby_augment": self.standby_augment,
+                "expected_epochs": round(self.expected_epochs, 1)}
+
+
+class Standby:
+    """An augmentation held in reserve: ``fit`` calls it on every batch, and it does
+    nothing until :class:`TimeBudget` switches it on (``enabled = True``) because the
+    run's real pace leaves enough epochs for it to pay.
+
+    Why: the plan's speed estimate comes from a few steps measured before training,
+    and on a shared machine the load can halve or double the pace minutes later; the
+    epochs actually run tell the truth.
+    """
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.enabled = False
+        self.switched_on_at: int | None = None
+
+    @property
+    def spec(self) -> str:
+        inner = getattr(self.inner, "spec", repr(self.inner))
+        if self.switched_on_at is not None:
+            return f"{inner} (from epoch {self.switched_on_at + 1})"
+        return f"none ({inner} on standby)"
+
+    def __call__(self, x_batch: np.ndarray, rng: np.random.Generator) -> Any:
+        if self.enabled:
+            return self.inner(x_batch, rng)
+        return None
 
 
 #: epochs a network needs within the budget to be worth choosing: at all; with
@@ -306,14 +356,19 @@ def plan_budget(seconds: float, *, n_train: int, n_features: int, n_classes: int
                            and (len(h) == 1 or e >= MIN_EPOCHS_DEEP)]
         hidden, expected = (augmentable or fits)[-1]
         reasons.append(f"widest network with enough epochs in {seconds:g} s")
+    standby = None
     if "augment" in given:
         augment = str(given["augment"])
     else:
         augment = "none"
         if images and expected >= MIN_EPOCHS_AUGMENT and planned_augment:
             augment = planned_augment
+        elif images and planned_augment:
+            standby = planned_augment  # decided during the run, from its real pace
     lr = float(given.get("lr", BUDGET_LR.get(optimizer, 0.01) * math.sqrt(batch / 128)))
     cap = int(given.get("epochs", max(2, math.ceil(expected * 3) + 2)))
     return BudgetPlan(seconds=seconds, hidden=hidden, batch_size=batch, optimizer=optimizer,
                       lr=lr, augment=augment, epochs=cap, expected_epochs=expected,
-                      reasons=reasons)
+                      reasons=reasons, standby_augment=standby,
+                      standby_seconds_per_epoch=AUGMENT_OVERHEAD * augment_seconds
+                      * math.ceil(n_train / batch) if standby else 0.0)
