@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["one_hot", "select_classes", "stratified_split"]
+__all__ = ["one_hot", "pixel_divisor", "select_classes", "stratified_split"]
 
 
 def _labels(y: Any, what: str = "y") -> np.ndarray:
@@ -161,3 +161,28 @@ def one_hot(y: Any, n_classes: int, dtype: Any = np.float32) -> np.ndarray:
     out = np.zeros((len(y), int(n_classes)), dtype=dtype)
     out[np.arange(len(y)), y.astype(np.intp, copy=False)] = 1
     return out
+
+
+def pixel_divisor(scaling: Any) -> float | None:
+    """N of a model's input scaling ``"pixel / N"``; None for ``"none"`` and ``"standardize"``.
+
+    One parser for every reader of ``preprocessing.scaling`` (predict, the exporters), so
+    they cannot disagree on what a model does to its raw rows.
+
+    >>> pixel_divisor("pixel / 255"), pixel_divisor("none")
+    (255.0, None)
+    """
+    if scaling is None:
+        return None
+    text = str(scaling).replace(" ", "").lower()
+    if text in ("", "none", "standardize"):
+        return None
+    name, _, number = text.partition("/")
+    try:
+        value = float(number) if name == "pixel" else float("nan")
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise DataError(f"preprocessing.scaling {scaling!r}: expected 'none', "
+                            "'standardize' or 'pixel / N' with N a positive number")
+    return value

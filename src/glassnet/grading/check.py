@@ -463,7 +463,8 @@ def _judge(ex: Any, sol: Any, g: Given, recomputed: float | None, allowance: flo
         return verdict("wrong", ok_iv,
                        f"written to ±{u:.2g}: too coarse to tell the {what} {shown} from "
                        f"{'no update' if param else 'zero'}, so it proves nothing (it needs "
-                       f"digits to ±{res:.2g} or finer)")
+                       + ("digits finer than the update)" if param else
+                          f"digits to ±{res:.2g} or finer)"))
     if deps:
         # follow-through: around the value recomputed from the student's own earlier answers,
         # again at most as wide as the coarsest digit that shows it

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.preprocess import pixel_divisor
 from ..errors import GlassnetError
 from ..fileio import atomic_write_bytes, check_output_file
 
@@ -102,18 +103,14 @@ def scale_divisor(scaling: str | None) -> float | None:
     Any other scaling is refused: an export that silently dropped it would
     give different probabilities from ``glassnet predict``.
     """
-    if scaling is None or scaling.strip().lower() in ("none", ""):
-        return None
-    parts = scaling.replace(" ", "").split("/")
-    if len(parts) == 2 and parts[0] == "pixel":
-        try:
-            value = float(parts[1])
-        except ValueError:
-            value = float("nan")
-        if np.isfinite(value) and value > 0:
-            return value
-    raise InteropError(f"input scaling {scaling!r} is not supported by the exporters "
-                       "(they know 'none', 'pixel / N' and a stored per-feature mean and scale)")
+    try:
+        if str(scaling).replace(" ", "").lower() == "standardize":
+            raise GlassnetError("standardize without a stored mean and scale")
+        return pixel_divisor(scaling)
+    except GlassnetError:
+        raise InteropError(f"input scaling {scaling!r} is not supported by the exporters (they "
+                           "know 'none', 'pixel / N' and a stored per-feature mean and scale)") \
+            from None
 
 
 def input_scaling(preprocessing: dict[str, Any] | None) -> tuple[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..data.preprocess import pixel_divisor
 from ..errors import GlassnetError, unknown_name
 from ..network import Network
 from .augment import parse_augment
@@ -67,24 +68,6 @@ def _lr_schedule(name: str | None, patience: int | None) -> tuple[str, int]:
     return name, 0
 
 
-def _pixel_divisor(scaling: Any) -> float | None:
-    """N of ``"pixel / N"``; None for ``"none"`` and ``"standardize"`` (stored mean and scale)."""
-    if scaling is None:
-        return None
-    text = str(scaling).replace(" ", "").lower()
-    if text in ("", "none", "standardize"):
-        return None
-    name, _, number = text.partition("/")
-    try:
-        value = float(number) if name == "pixel" else float("nan")
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise GlassnetError(f"preprocessing.scaling {scaling!r}: expected 'none', "
-                            "'standardize' or 'pixel / N' with N a positive number")
-    return value
-
-
 class Classifier:
     """A trained (or trainable) classification network with its metadata.
 
@@ -121,7 +104,7 @@ class Classifier:
                 raise GlassnetError(f"image_shape {pre['image_shape']} does not hold "
                                     f"{network.n_inputs} pixels")
             pre["image_shape"] = shape
-        _pixel_divisor(pre["scaling"])  # a scaling predict could not apply is refused here
+        pixel_divisor(pre["scaling"])  # a scaling predict could not apply is refused here
         if "mean" in pre or "scale" in pre:  # standardized features (glassnet train --data)
             from ..data.userdata import check_standardizer
 
@@ -207,7 +190,7 @@ class Classifier:
         >>> Classifier.build(4, 3, hidden=[2], scaling="pixel / 16").pixel_divisor
         16.0
         """
-        return _pixel_divisor(self.preprocessing.get("scaling"))
+        return pixel_divisor(self.preprocessing.get("scaling"))
 
     def transform(self, X: Any) -> Any:
         """The network's inputs for rows ``X`` as glassnet's loaders give them.
