@@ -225,7 +225,25 @@ def dE_da(q: Symbols, loss: str, L: int, k: Any, K: int) -> Expr:
     return Frac(diff, P(a, one_minus(a)))  # binary_cross_entropy
 
 
-def loss_def(q: Symbols, loss: str, L: int, K: int) -> Expr:
+def loss_def(q: Symbols, loss: str, L: int, K: int, concrete: bool = False) -> Expr:
+    if concrete:  # every output written out (for the instance with numbers)
+        def one(m: int) -> Expr:
+            a, t = q.a(L, m), q.t(m)
+            if loss in ("half_sse", "sse", "mse"):
+                return Pow(S(("+", a), ("-", t)), 2)
+            if loss == "cross_entropy":
+                return P(t, Call("log", r"\log", a))
+            return Bracket(S(("+", P(t, Call("log", r"\log", a))),
+                             ("+", P(one_minus(t), Call("log", r"\log", one_minus(a))))))
+
+        total: Expr = Sum([("+", one(m)) for m in range(1, K + 1)]) if K > 1 else one(1)
+        if loss == "half_sse":
+            return P(Frac(ONE, Num(2)), Bracket(total) if K > 1 else total)
+        if loss == "mse":
+            return P(Frac(ONE, Num(K)), Bracket(total) if K > 1 else total)
+        if loss in ("cross_entropy", "binary_cross_entropy"):
+            return S(("-", Bracket(total) if K > 1 else total))
+        return total
     a, t = q.a(L, "m"), q.t("m")
     diff = S(("+", a), ("-", t))
     if loss == "half_sse":
@@ -331,6 +349,8 @@ class Builder:
                 st.add(Eq(q.a(l, u), self.f_call(l, z)), _act_text(act, spec.alpha(l)))
         K = spec.sizes[-1]
         st.add(Eq(self.E, loss_def(q, spec.loss, L, K)), _loss_text(spec.loss))
+        if self.numbers is not None:
+            self._forward_instances(st)
         W = q.W(1, "j", "i")
         st.add(Eq(W, S(("+", W), ("-", P(self.eta, Deriv(self.E, W)))), op="←"),
                "gradient descent: every weight moves against its gradient")
@@ -608,6 +628,43 @@ class Builder:
                           P(self.q.delta(l, u), self.q.a(l - 1, p)),
                           P(Num(dval), num.a(l - 1, p)), Num(g)), kind="instance")
                 shown += 1
+
+    def _forward_instances(self, st: Step) -> None:
+        """The forward pass of sample 1 of update 1 and its loss, numbers from the trace."""
+        spec, q, num = self.spec, self.q, self.numbers
+        up = self.sol.updates[0]
+        st.say(self.instance_note() + ":")
+        shown = 0
+        for l in range(1, spec.L + 1):
+            lt = up.layers[l - 1]
+            act = spec.activations[l - 1]
+            for i in range(1, spec.sizes[l] + 1):
+                if shown >= 2 * MAX_INSTANCES:
+                    break
+                terms_sym = [("+", P(q.W(l, i, j), q.a(l - 1, j)))
+                             for j in range(1, spec.sizes[l - 1] + 1)]
+                terms_num = [("+", P(num.W(l, i, j), num.a(l - 1, j)))
+                             for j in range(1, spec.sizes[l - 1] + 1)]
+                if spec.has_biases:
+                    terms_sym.append(("+", q.b(l, i)))
+                    terms_num.append(("+", num.b(l, i)))
+                st.add(Eq(q.z(l, i), Sum(terms_sym), Sum(terms_num),
+                          Num(float(lt.z[0, i - 1]))), kind="instance")
+                if act == "softmax":
+                    zt = q.z(l, "m").render(Style("text"))
+                    zl = q.z(l, "m").render(Style("latex"))
+                    call: Expr = Frac(Raw(f"e^({q.z(l, i).render(Style('text'))})",
+                                          f"e^{{{q.z(l, i).render(Style('latex'))}}}"),
+                                      Raw(f"Σₘ e^({zt})", rf"\sum_{{m}} e^{{{zl}}}"))
+                else:
+                    call = self.f_call(l, Num(float(lt.z[0, i - 1])))
+                st.add(Eq(q.a(l, i), call, Num(float(lt.a[0, i - 1]))), kind="instance")
+                shown += 2
+        if shown >= 2 * MAX_INSTANCES:
+            st.say("… (every unit is in glassnet explain's worked solution)")
+        if up.losses is not None:
+            st.add(Eq(self.E, loss_def(num, spec.loss, spec.L, spec.sizes[-1], concrete=True),
+                      Num(float(up.losses[0]))), kind="instance")
 
     def _scale(self) -> float:
         """δ in the trace carries 1/N for batch_mean; the per-sample δ is N times it."""
