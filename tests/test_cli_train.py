@@ -11,18 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run
 
 from glassnet.cli import main
-
-
-def run(argv, capsys):
-    """(exit status, stdout, stderr) of ``glassnet argv``; argparse errors included."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

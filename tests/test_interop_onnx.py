@@ -23,6 +23,7 @@ ort = pytest.importorskip("onnxruntime",
                           reason="onnxruntime not installed: pip install 'glassnet[onnx]'")
 
 sys.path.insert(0, str(Path(__file__).parent))
+from cli_run import run  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 from glassnet import Network  # noqa: E402
@@ -31,15 +32,6 @@ from glassnet.data import load_dataset  # noqa: E402
 from glassnet.errors import GlassnetError  # noqa: E402
 from glassnet.interop import to_onnx  # noqa: E402
 from glassnet.training import Classifier  # noqa: E402
-
-
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _session(path):

@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("safetensors",
                     reason="safetensors not installed: pip install 'glassnet[safetensors]'")
+from cli_run import run  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from safetensors.numpy import load_file  # noqa: E402
 
@@ -20,15 +21,6 @@ from glassnet.data import load_dataset  # noqa: E402
 from glassnet.errors import GlassnetError  # noqa: E402
 from glassnet.interop import read_safetensors, safetensors_bytes  # noqa: E402
 from glassnet.training import Classifier  # noqa: E402
-
-
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -22,21 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
+from cli_run import run  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 from glassnet.cli import main  # noqa: E402
 from glassnet.data import DataError, load_dataset, load_inputs  # noqa: E402
 from glassnet.data.inputs import prescaled_warning  # noqa: E402
 from glassnet.training import Classifier  # noqa: E402
-
-
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def predict_json(model_dir, path, capsys):

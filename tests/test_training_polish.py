@@ -10,23 +10,13 @@ import re
 
 import numpy as np
 import pytest
+from cli_run import run
 from shared_data import SHARED
 
 import glassnet.training.classifier as classifier_module
-from glassnet.cli import main
 from glassnet.data import write_idx
 from glassnet.training import Callback, Classifier
 from glassnet.training import progress as progress_module
-
-
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 EPOCH_LINE = re.compile(r"^epoch +(\d+)/(\d+) +loss \S+ +val_loss (\S+)", re.M)
 

@@ -14,22 +14,13 @@ import math
 
 import numpy as np
 import pytest
+from cli_run import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glassnet.cli import main
 from glassnet.data.errors import DataError
 from glassnet.data.userdata import fit_standardizer, load_user_data, standardize
 from glassnet.training import Classifier
-
-
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def blobs(n_per_class=60, seed=0, offset=0.0):
