@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GlassnetError
-from ..validate import MAX_INT_DIGITS, printable
+from ..validate import MAX_INT_DIGITS, describe, printable
 from .numbers import WrittenFloat, parse_decimal, written_text
 
 __all__ = ["Exercise", "ExerciseError", "Answer", "load_exercise", "parse_exercise",
@@ -395,22 +395,12 @@ def _join(path: str, key: str) -> str:
 
 
 def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the text {shown!r}"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return f"a list of {len(value)}"
-    if isinstance(value, (int, float)):
-        return written_text(value)
+    """What a bad value is, in words (validate.describe, plus the loader's huge integers)."""
     if isinstance(value, HugeInteger):
         return f"{value!r} (at most {MAX_INT_DIGITS} are allowed)"
-    return type(value).__name__
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return written_text(value)
+    return describe(value)
 
 
 def parse_exercise(data: Any, source: str = "") -> Exercise:
