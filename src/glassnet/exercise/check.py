@@ -234,13 +234,13 @@ def _unit_label(sym: str, l: int | None, idx: tuple[int, ...]) -> tuple[str, str
     return name, label
 
 
-def _walk(nested: Any, prefix: tuple[int, ...] = ()) -> Any:
-    """Yield (index tuple, Answer) for every non-null leaf."""
+def walk_answers(nested: Any, prefix: tuple[int, ...] = ()) -> Any:
+    """Yield (index tuple, Answer) for every non-null leaf of a nested answers list."""
     if nested is None:
         return
     if isinstance(nested, list):
         for i, v in enumerate(nested):
-            yield from _walk(v, prefix + (i,))
+            yield from walk_answers(v, prefix + (i,))
         return
     yield prefix, nested
 
@@ -278,7 +278,7 @@ def check_solution(sol: Any, answers: dict[str, Any] | None = None) -> CheckRepo
                 _add(verdicts, ans, float(up.loss), abs(float(up.loss)), "value",
                      "loss", prefix + "E", u, None, None)
                 continue
-            for idx, ans in _walk(nested):
+            for idx, ans in walk_answers(nested):
                 if key == "outputs":
                     s, k = idx
                     exact = float(up.layers[-1].a[s, k])

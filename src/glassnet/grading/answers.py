@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exercise.check import walk_answers
 from ..exercise.loader import Answer, ExerciseError
 from .followthrough import Q
 
@@ -194,16 +195,6 @@ _NESTED = {"z": "z", "a": "a", "deltas": "delta", "grad_W": "dW", "grad_b": "db"
            "b": "b"}
 
 
-def _walk(nested: Any, prefix: tuple[int, ...] = ()) -> Any:
-    if nested is None:
-        return
-    if isinstance(nested, list):
-        for i, v in enumerate(nested):
-            yield from _walk(v, prefix + (i,))
-        return
-    yield prefix, nested
-
-
 def _entry_givens(exercise: Any, entry: Mapping[str, Any], u: int, path: str,
                   source: str) -> list[Given]:
     n_up = exercise.n_updates
@@ -216,13 +207,13 @@ def _entry_givens(exercise: Any, entry: Mapping[str, Any], u: int, path: str,
             out.append(Given(Q(u, "loss"), "loss", _label("loss", u, n_up, None, False), nested))
         elif key == "outputs":
             L = len(exercise.layers) - 1
-            for (s, k), ans in _walk(nested):
+            for (s, k), ans in walk_answers(nested):
                 name = f"a_{L}_{k + 1}"
                 out.append(Given(Q(u, "a", L - 1, s, k), name, _label(name, u, n_up, s, many),
                                  ans))
         elif key in _NESTED:
             kind = _NESTED[key]
-            for idx, ans in _walk(nested):
+            for idx, ans in walk_answers(nested):
                 if kind in ("z", "a", "delta"):
                     l, s, i = idx
                     name = f"{kind}_{l + 1}_{i + 1}"
