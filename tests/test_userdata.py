@@ -122,6 +122,10 @@ def test_npz_round_trip_with_test_file_and_predict(tmp_path, capsys):
     np.testing.assert_allclose(p, forward(tmp_path / "m", Xt), rtol=1e-6, atol=1e-9)
     truth = np.searchsorted([4, 7, 9], yt)
     assert m["accuracy"] == pytest.approx(np.mean(p.argmax(axis=1) == truth))
+    # --test-data is evaluated whole: a --split beside it is refused, not silently ignored
+    code, _, err = run(["evaluate", tmp_path / "m", "--test-data", tmp_path / "test.npz",
+                        "--split", "train"], capsys)
+    assert code == 2 and "--split train does not apply to --test-data" in err
 
 
 def test_scaling_learned_on_training_rows_only(tmp_path, capsys):

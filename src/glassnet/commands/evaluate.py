@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--test-data", metavar="FILE",
                    help="evaluate on every row of this .npz (arrays X, y) or .csv (label in "
                         "the last column), scaled as the model's training rows were")
-    p.add_argument("--split", choices=["test", "train"], default="test",
-                   help="which split of the dataset (default test)")
+    p.add_argument("--split", choices=["test", "train"], default=None,
+                   help="which split of the dataset or --data file (default test); not with "
+                        "--test-data, which is evaluated whole")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text for people, json for scripts (default text)")
     return p
@@ -133,6 +134,12 @@ def run(args: argparse.Namespace) -> int:
     from ..metrics import format_metrics
     from ..training import Classifier
 
+    if args.split is not None and getattr(args, "test_data", None) is not None:
+        from ..errors import GlassnetError
+
+        raise GlassnetError(f"--split {args.split} does not apply to --test-data, which is "
+                            "evaluated whole; give --data FILE --split ... to choose a split")
+    args.split = args.split or "test"
     model = Classifier.load(args.model)
     ds = load_labelled(model, args)
     # raw rows of the user's own data: the model applies its stored scaling itself
