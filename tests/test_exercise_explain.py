@@ -344,8 +344,11 @@ def test_frozen_biases_and_zero_learning_rate():
         "loss": "sse", "learning_rate": 0.25, "mode": "sgd", "samples": [{"x": [1], "t": [0]}],
     }
     d = solve(parse_exercise(ex)).to_dict()
-    # y = 3, E = 9, ∂E/∂y = 6 = δ, ∂E/∂w = 6, ∂E/∂b = 6 shown but b is fixed
-    assert d["updates"][0]["grad_b"] == [[6.0]] and d["b"] == [[1.0]] and d["W"] == [[[0.5]]]
+    # y = 3, E = 9, ∂E/∂y = 6 = δ, ∂E/∂w = 6, ∂E/∂b = 6 computed but b is fixed: the
+    # contract's grad_b is the gradient applied (0), the computed one is grad_b_computed
+    up = d["updates"][0]
+    assert up["grad_b"] == [[0.0]] and up["grad_b_computed"] == [[6.0]]
+    assert d["b"] == [[1.0]] and d["W"] == [[[0.5]]]
     ex["learning_rate"] = 0
     d = solve(parse_exercise(ex)).to_dict()
     assert d["W"] == [[[2.0]]] and d["updates"][0]["loss"] == 9.0

@@ -12,6 +12,17 @@ The error for each entry is ``|analytic − numeric| / max(|analytic|,
 ``floor``, where the finite difference itself is only accurate to about
 1e-10. The report keeps the worst entry of every tensor.
 
+**Kinks.** relu and leaky_relu have a corner at z = 0, where the derivative
+jumps: when θ ± h moves some unit's z across 0 for some sample, the central
+difference averages two slopes and disagrees with a *correct* gradient (with
+3000 samples a 3-4-2 relu network has units within 1e-5 of 0 for almost every
+first-layer weight). The check watches the sign pattern of every piecewise-
+linear layer's z: an entry whose step crosses a kink is re-checked with h/10,
+then h/100 (a central difference's rounding error grows like 1/h, so its
+floor grows by the same factor); when even h/100 crosses, the entry is
+**skipped**, counted in ``report.skipped`` and never reported as an error. A
+wrong gradient is still caught on every entry whose step stays on one piece.
+
 Each checked entry costs two forward passes, so a large network is checked
 on a **sample**: with ``max_checks=N`` at most N entries are drawn uniformly
 without replacement from all parameters by ``numpy.random.default_rng(seed)``
@@ -44,7 +55,13 @@ import numpy as np
 
 from .errors import GlassnetError
 
-__all__ = ["GradCheckReport", "gradient_check", "estimate_seconds"]
+__all__ = ["GradCheckReport", "gradient_check", "estimate_seconds", "KINKED_ACTIVATIONS",
+           "RECHECK_STEPS"]
+
+#: piecewise-linear activations: their derivative jumps where z crosses 0
+KINKED_ACTIVATIONS = frozenset({"relu", "leaky_relu"})
+#: an entry whose step h crosses a kink is re-checked with h/10, then h/100, then skipped
+RECHECK_STEPS = (10.0, 100.0)
 
 #: rough costs on a laptop core, for refusing hopeless work up front (not a promise):
 #: Python/NumPy overhead per layer of a forward pass, and float64 multiply-adds per second
@@ -57,8 +74,10 @@ class GradCheckReport:
     """Worst error per parameter tensor, with where it happened and the two values.
 
     ``checked`` counts the entries compared per tensor (all of them unless sampled);
-    ``numeric`` is NaN where an entry was not checked. ``interrupted`` is True when
-    Ctrl-C stopped the check: the report covers what was checked before.
+    ``numeric`` is NaN where an entry was not compared. ``skipped`` counts the entries
+    whose every step (h, h/10, h/100) moved some unit's z across a relu/leaky_relu kink,
+    ``rechecked`` those compared with a smaller step for that reason. ``interrupted`` is
+    True when Ctrl-C stopped the check: the report covers what was checked before.
     """
 
     errors: dict[str, float]
@@ -68,6 +87,16 @@ class GradCheckReport:
     checked: dict[str, int] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
+    skipped: dict[str, int] = field(default_factory=dict)
+    rechecked: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def n_rechecked(self) -> int:
+        return sum(self.rechecked.values())
 
     @property
     def max_error(self) -> float:
@@ -83,26 +112,44 @@ class GradCheckReport:
 
     @property
     def sampled(self) -> bool:
-        return self.n_checked < self.n_parameters
+        return self.n_checked + self.n_skipped < self.n_parameters
 
     def ok(self, tol: float = 1e-6) -> bool:
         return bool(self.errors) and self.max_error <= tol
 
     def __str__(self) -> str:
         lines = [f"{'tensor':<8}{'worst error':>14}  at"]
-        for name, err in self.errors.items():
+        for name in self.sizes:
+            checked, size = self.checked.get(name, 0), self.sizes[name]
+            skipped, rechecked = self.skipped.get(name, 0), self.rechecked.get(name, 0)
+            notes = [] if checked + skipped == size else [f"{checked} of {size} entries"]
+            if rechecked:
+                notes.append(f"{rechecked} with a smaller step")
+            if skipped:
+                notes.append(f"{skipped} skipped")
+            note = f"  ({', '.join(notes)})" if notes else ""
+            if name not in self.errors:
+                if skipped:
+                    lines.append(f"{name:<8}{'-':>14}  every entry tried crosses a kink{note}")
+                continue
             idx = self.worst_index[name]
             a, n = self.analytic[name][idx], self.numeric[name][idx]
-            note = "" if self.checked.get(name, 0) == self.sizes.get(name, 0) else \
-                f"  ({self.checked[name]} of {self.sizes[name]} entries)"
-            lines.append(f"{name:<8}{err:>14.3e}  {list(idx)} analytic {a:.10g} numeric "
-                         f"{n:.10g}{note}")
+            lines.append(f"{name:<8}{self.errors[name]:>14.3e}  {list(idx)} analytic {a:.10g} "
+                         f"numeric {n:.10g}{note}")
+        if self.n_rechecked:
+            lines.append(f"rechecked: {self.n_rechecked} parameters with a smaller step "
+                         f"(h/10 or h/100): with h, some unit's z crossed a relu kink "
+                         f"(changed sign) for some sample")
+        if self.n_skipped:
+            lines.append(f"skipped: {self.n_skipped} parameters: the step crosses a kink "
+                         f"(some unit's z changes sign for some sample, even with h/100); "
+                         f"not counted as errors")
         if self.interrupted:
             lines.append(f"interrupted: {self.n_checked} of {self.n_parameters} parameters "
                          f"checked before Ctrl-C")
         elif self.sampled:
-            lines.append(f"checked {self.n_checked} of {self.n_parameters} parameters "
-                         f"(a seeded uniform sample)")
+            lines.append(f"checked {self.n_checked + self.n_skipped} of {self.n_parameters} "
+                         f"parameters (a seeded uniform sample)")
         return "\n".join(lines)
 
 
@@ -135,7 +182,9 @@ def gradient_check(net: Any, X: Any, T: Any, *, h: float = 1e-5, floor: float = 
                    max_seconds: float | None = 600.0) -> GradCheckReport:
     """Compare ``net``'s backpropagated gradients with central differences on (X, T).
 
-    Biases are checked whether or not they are updated. ``max_checks`` samples that
+    Biases are checked whether or not they are updated. An entry whose step moves a
+    relu/leaky_relu unit's z across 0 for some sample is re-checked with h/10 and h/100,
+    then skipped (``report.skipped``), never reported as an error. ``max_checks`` samples that
     many entries (seeded by ``seed``) instead of checking every one; ``progress``
     shows a tqdm bar on stderr (it appears after half a second); work estimated to
     take more than ``max_seconds`` is refused before it starts.
@@ -150,12 +199,15 @@ def gradient_check(net: Any, X: Any, T: Any, *, h: float = 1e-5, floor: float = 
     X = net64._as_batch(X, net64.n_inputs, "input X", "layer 1")
     T = net64._as_batch(T, net64.n_outputs, "targets T", "output layer")
     tensors: list[tuple[str, np.ndarray, np.ndarray]] = []
+    layer_of: list[int] = []  # 0-based layer of each tensor
     net64._forward(X)
     net64._backward(T)
     for l, layer in enumerate(net64.layers, start=1):
         tensors.append((f"W{l}", layer.W, layer.grad_W.copy()))
+        layer_of.append(l - 1)
         if layer.b is not None:
             tensors.append((f"b{l}", layer.b, layer.grad_b.copy()))
+            layer_of.append(l - 1)
     chosen = _choose([p.size for _, p, _ in tensors], max_checks, seed)
     n_checks = sum(len(c) for c in chosen)
     if max_seconds is not None:
@@ -167,29 +219,52 @@ def gradient_check(net: Any, X: Any, T: Any, *, h: float = 1e-5, floor: float = 
                 f"{eta:.0f} s (more than {max_seconds:g} s); check a sample (max_checks, "
                 f"--checks), fewer samples or a smaller network")
 
+    kinked = [l for l, layer in enumerate(net64.layers)
+              if layer.activation.name in KINKED_ACTIVATIONS]
+
     def loss() -> float:
         net64._forward(X)
         out = net64.layers[-1]
         losses = net64.loss.value(out.a, T, out.z, out.activation)
         return float(losses.sum() if net64.reduction == "sum" else losses.mean())
 
-    floor = floor * max(1.0, abs(loss()))  # FD rounding error scales with |E|
+    def sides(first: int) -> list[np.ndarray]:
+        """Which side of its kink every relu-like unit of layer ≥ first is on, per sample."""
+        return [net64.layers[l].z > 0 for l in kinked if l >= first]
+
+    e0 = loss()
+    base = sides(0)
+    floor = floor * max(1.0, abs(e0))  # FD rounding error scales with |E|
     bar = _progress_bar(n_checks) if progress else None
     numerics = [np.full(param.shape, np.nan) for _, param, _ in tensors]
-    done = [0] * len(tensors)
+    floors = [np.full(param.shape, floor) for _, param, _ in tensors]
+    done, skipped, rechecked = [0] * len(tensors), [0] * len(tensors), [0] * len(tensors)
+    steps = (h, *(h / d for d in RECHECK_STEPS))
     interrupted = False
     try:
         for t, ((_, param, _), idx) in enumerate(zip(tensors, chosen, strict=True)):
+            first = layer_of[t]  # a parameter of layer l moves z of layers l, l+1, ...
+            before = [s for l, s in zip(kinked, base, strict=True) if l >= first]
+
             for k in idx:
                 where = np.unravel_index(int(k), param.shape)  # row-major numbering
                 old = param[where]
-                param[where] = old + h
-                e_plus = loss()
-                param[where] = old - h
-                e_minus = loss()
-                param[where] = old
-                numerics[t][where] = (e_plus - e_minus) / (2 * h)
-                done[t] += 1
+                for r, step in enumerate(steps):
+                    param[where] = old + step
+                    e_plus = loss()
+                    same = _same(sides(first), before)
+                    param[where] = old - step
+                    e_minus = loss()
+                    same = same and _same(sides(first), before)
+                    param[where] = old
+                    if same:
+                        numerics[t][where] = (e_plus - e_minus) / (2 * step)
+                        floors[t][where] = floor * (h / step)  # rounding error grows as 1/step
+                        done[t] += 1
+                        rechecked[t] += int(r > 0)
+                        break
+                else:  # every step crossed a kink: the difference says nothing about it
+                    skipped[t] += 1
                 if bar is not None:
                     bar.update(1)
     except KeyboardInterrupt:
@@ -198,22 +273,31 @@ def gradient_check(net: Any, X: Any, T: Any, *, h: float = 1e-5, floor: float = 
         if bar is not None:
             bar.close()
     errors, where_worst, analytic, numeric, checked, sizes = {}, {}, {}, {}, {}, {}
+    n_skipped, n_rechecked = {}, {}
     for t, (name, param, grad) in enumerate(tensors):
         sizes[name] = int(param.size)
         checked[name] = done[t]
+        n_skipped[name], n_rechecked[name] = skipped[t], rechecked[t]
         analytic[name], numeric[name] = grad, numerics[t]
         if done[t] == 0:
             continue
         num = numerics[t]
         with np.errstate(invalid="ignore"):
-            err = np.abs(grad - num) / np.maximum(np.maximum(np.abs(grad), np.abs(num)), floor)
+            err = np.abs(grad - num) / np.maximum(np.maximum(np.abs(grad), np.abs(num)),
+                                                  floors[t])
         err = np.where(np.isnan(num), -1.0, err)  # unchecked entries never the worst
         worst = np.unravel_index(int(np.argmax(err)), err.shape)
         errors[name] = float(err[worst])
         where_worst[name] = tuple(int(i) for i in worst)
     if interrupted and not errors:
         raise KeyboardInterrupt
-    return GradCheckReport(errors, where_worst, analytic, numeric, checked, sizes, interrupted)
+    return GradCheckReport(errors, where_worst, analytic, numeric, checked, sizes, interrupted,
+                           n_skipped, n_rechecked)
+
+
+def _same(now: list[np.ndarray], before: list[np.ndarray]) -> bool:
+    """True when no relu-like unit changed sides of its kink (for any sample)."""
+    return all(np.array_equal(a, b) for a, b in zip(now, before, strict=True))
 
 
 def _progress_bar(total: int) -> Any:

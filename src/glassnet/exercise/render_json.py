@@ -3,7 +3,9 @@
 Exactly the keys of ``exercise-format.md`` (format, updates[epoch, samples,
 forward, loss, deltas, grad_W, grad_b, W, b], W, b, query), every number at
 full float64 precision (Python's shortest round-trip repr), ``b`` and
-``grad_b`` null for a network without biases. Indices (epoch, samples,
+``grad_b`` null for a network without biases. ``grad_b`` is the gradient the
+update applied, as the contract says: zeros for frozen biases, whose computed
+∂E/∂b is then given as ``grad_b_computed`` (an extension). Indices (epoch, samples,
 class) are 0-based.
 
 >>> from glassnet.exercise import parse_exercise, solve
@@ -29,6 +31,11 @@ def _list(a: Any) -> Any:
     return None if a is None else a.tolist()
 
 
+def _applied(lt: Any) -> list[float]:
+    """The bias gradient the update applied: ∂E/∂b, or zeros for a frozen bias."""
+    return lt.grad_b.tolist() if lt.update_bias else [0.0] * len(lt.grad_b)
+
+
 def solution_dict(sol: Any) -> dict[str, Any]:
     """The contract's JSON object as plain Python data."""
     biases = sol.has_biases
@@ -41,10 +48,13 @@ def solution_dict(sol: Any) -> dict[str, Any]:
             "loss": float(up.loss),
             "deltas": [lt.delta.tolist() for lt in up.layers],
             "grad_W": [lt.grad_W.tolist() for lt in up.layers],
-            "grad_b": [lt.grad_b.tolist() for lt in up.layers] if biases else None,
+            "grad_b": [_applied(lt) for lt in up.layers] if biases else None,
             "W": [lt.W_after.tolist() for lt in up.layers],
             "b": [lt.b_after.tolist() for lt in up.layers] if biases else None,
         })
+        if biases and any(not lt.update_bias for lt in up.layers):
+            # frozen biases: grad_b is what was applied (0); ∂E/∂b as computed is kept here
+            updates[-1]["grad_b_computed"] = [lt.grad_b.tolist() for lt in up.layers]
     out: dict[str, Any] = {
         "format": FORMAT,
         "updates": updates,
