@@ -91,3 +91,69 @@ def test_bad_notation_sections_name_the_key(section, path):
     with pytest.raises(ExerciseError) as err:
         parse_notation(section, "ex.yaml")
     assert f"ex.yaml: {path}" in str(err.value)
+
+
+# ------------------------------------------- the notes speak the reader's notation too
+def _notes(d) -> list[str]:
+    """Every explanatory note of a derivation (the reasons and sentences, not the formulas),
+    except the line that introduces the notation itself."""
+    out = []
+    for step in d.steps:
+        for line in step.lines:
+            text = line.words if line.kind == "words" else line.because
+            if text and not text.startswith(("Notation:", "Numbered names:")):
+                out.append(text)
+    return out
+
+
+GENERIC = ("z_k", "a_j", "δₖ aⱼ", "∂E/∂a ·", "depends on aₖ;", "δⱼ = f'(zⱼ)")
+
+
+def _standalone_E(notes: list[str]) -> list[str]:
+    import re
+
+    return [t for t in notes if re.search(r"(?<![A-Za-z])E(?![A-Za-z])", t)]
+
+
+def test_nielsen_notes_use_the_cost_C_and_nielsens_letters():
+    """QA finding 12: "sum of z_k contains a_j", "E" under Nielsen's C, "δₖ aⱼ" for layer 1."""
+    d = derive(SEED004, notation="nielsen")
+    notes = _notes(d)
+    assert _standalone_E(notes) == []
+    assert not [t for t in notes for g in GENERIC if g in t]
+    joined = "\n".join(notes)
+    for expected in ("the chain rule: w₁ⱼ² reaches C only through z₁² and a₁²",
+                     "only the term of unit j in the sum z₁² = Σₘ w₁ₘ²·aₘ¹ + … contains aⱼ¹",
+                     "δ₁² = ∂C/∂a₁² · σ'(z₁²)",
+                     "δⱼ¹ = σ'(zⱼ¹)·w₁ⱼ²·δ₁²",
+                     "row 1, column j is δ₁²·aⱼ¹ (layer 2)",
+                     "row j, column i is δⱼ¹·xᵢ (layer 1)",   # the input is x, not a
+                     "which feeds the one unit of layer 2: one path",
+                     "with that sample's C", "equal ∂C/∂p as SymPy computes it"):
+        assert expected in joined, expected
+
+
+def test_seed_notations_notes():
+    s4 = "\n".join(_notes(derive(SEED004)))
+    assert "row j, column i is δⱼ⁽¹⁾·xᵢ (layer 1)" in s4
+    assert "row 1, column j is δ₄·aⱼ⁽¹⁾ (layer 2)" in s4
+    assert "δ₄ = ∂E/∂a₄ · σ'(z₄)" in s4 and "net input of unit 1 of layer 2" in s4
+    s2 = "\n".join(_notes(derive(layers="3,4,3", activation="sigmoid,softmax",
+                                 loss="cross_entropy", biases="none", notation="seed002")))
+    assert "only the term of unit j in the sum Xₖ = Σₘ γₘₖ·Hₘ + … contains Hⱼ" in s2
+    assert "row j, column i is δⱼ⁽¹⁾·Iᵢ (layer 1)" in s2 and "sample's CE" in s2
+    assert "d log Oₖ / dOₖ = 1/Oₖ" in s2
+    s1 = "\n".join(_notes(derive(layers="2,2,2", activation="sigmoid", loss="half_sse",
+                                 notation="seed001")))
+    assert "δⱼᴴ = sig'(xⱼᴴ)·Σₖ wₖⱼᴼ·δₖᴼ" in s1 and "δₖᴼ·Oⱼᴴ (layer 2)" in s1
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_no_builtin_notation_gets_generic_notes(name):
+    d = derive(layers="2,3,2", activation="sigmoid", loss="half_sse", notation=name)
+    notes = _notes(d)
+    assert not [(g, t) for t in notes for g in GENERIC if g in t]
+    E = d.notation.E
+    if E != "E":
+        assert _standalone_E(notes) == []
+        assert any(f"reaches {E} only through" in t for t in notes)

@@ -139,3 +139,81 @@ def test_bias_of_a_network_without_biases():
     sol = explain(str(EXAMPLES / "seed002_regression.yaml"))
     with pytest.raises(GlassnetError, match="no biases"):
         sol.chain("b1[1]")
+
+
+# --------------------------------------------------------------- the exercise's notation
+SEED004_1B = EXAMPLES / "seed004_1b.yaml"
+#: from the exercise's own description: w1 = w3 = w5 = 0.5; w2 = w4 = w6 = −0.25; w7 = 1,
+#: w8 = −1, w9 = 0; and the seed's gradients (its answers, rounded as the seed prints them)
+SEED004_WEIGHTS = {1: 0.5, 2: -0.25, 3: 0.5, 4: -0.25, 5: 0.5, 6: -0.25, 7: 1.0, 8: -1.0, 9: 0.0}
+SEED004_GRADS = {"w1": -0.027, "w2": 0.0, "w3": 0.0271, "w4": 0.0, "w5": 0.0, "w6": 0.0,
+                 "w7": -0.077, "w8": -0.077, "w9": -0.077,
+                 "b1": -0.027, "b2": 0.0271, "b3": 0.0, "b4": -0.119}
+
+
+def test_seed004_names_w1_to_w9_and_b1_to_b4_are_the_seeds_parameters():
+    """explain reads w1 … w9, b1 … b4 through the file's `notation: seed004` (QA finding 12)."""
+    sol = explain(str(SEED004_1B))
+    for name, grad in SEED004_GRADS.items():
+        rule = sol.chain(name)
+        assert rule.notation_name == name
+        up = rule.updates[0]
+        if name.startswith("w"):
+            assert up.before == SEED004_WEIGHTS[int(name[1:])], name
+        else:
+            assert up.before == 0.1  # "all biases 0.1"
+        assert abs(up.total - grad) < 1e-3, (name, up.total, grad)
+        assert up.total == pytest.approx(up.engine, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("name, same", [("w1", "W1[1,1]"), ("b4", "b2[1]"), ("w8", "W_2_1_2"),
+                                        ("dE/dw7", "W2[1,1]")])
+def test_explain_cli_weight_in_the_exercise_notation(capsys, name, same):
+    assert main(["explain", str(SEED004_1B), "--weight", name]) == 0
+    out = capsys.readouterr().out
+    assert main(["explain", str(SEED004_1B), "--weight", same]) == 0
+    assert capsys.readouterr().out == out
+    shown = name.removeprefix("dE/d")
+    assert out.splitlines()[0].endswith(f"({shown} in the exercise's notation)")
+    assert main(["explain", str(SEED004_1B), "--weight", name, "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["notation_name"] == shown
+
+
+def _seed004_without(notation):
+    import yaml
+
+    data = yaml.safe_load(SEED004_1B.read_text(encoding="utf-8"))
+    data.pop("notation")
+    if notation is not None:
+        data["notation"] = notation
+    return solve(parse_exercise(data))
+
+
+def test_the_notation_is_what_makes_w1_a_name():
+    """Without the section, w1 and b4 name nothing (explain's own syntax still works)."""
+    sol = _seed004_without(None)
+    for name in ("w1", "b4"):
+        with pytest.raises(GlassnetError, match="expected a parameter like"):
+            sol.chain(name)
+    assert sol.chain("W1[1,1]").notation_name == ""
+    # another notation in the same file: deeplearning.ai's W^[2]_13 is w9 of seed 004
+    dlai = _seed004_without("deeplearning.ai")
+    rule = dlai.chain("W^[2]_13")
+    assert (rule.layer, rule.row, rule.col) == (2, 0, 2)
+    assert rule.updates[0].before == SEED004_WEIGHTS[9]
+    with pytest.raises(GlassnetError, match="expected a parameter like"):
+        dlai.chain("w9")
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("a1", "names a_1_1, not a weight or a bias"),
+    ("x2", "names x_2, not a weight or a bias"),
+    ("w10", "in the exercise's notation \\(seed004\\): w1 … w9, b1 … b4"),
+    ("b5", "w1 … w9, b1 … b4"),
+])
+def test_names_that_are_not_parameters_of_the_notation(capsys, name, fragment):
+    sol = explain(str(SEED004_1B))
+    with pytest.raises(GlassnetError, match=fragment):
+        sol.chain(name)
+    assert main(["explain", str(SEED004_1B), "--weight", name]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "update")
     p.add_argument("--weight", "-w", metavar="PARAM", default=None,
                    help="print dE/dPARAM by the chain rule along every path instead, e.g. "
-                        "W1[1,2] or b2[1] (text, markdown or json)")
+                        "W1[1,2], b2[1], W_1_1_2 or a name in the exercise's notation such as "
+                        "w1 (notation: seed004) (text, markdown or json)")
     p.add_argument("--update", "-u", type=int, default=None, metavar="N",
                    help="the update to draw (svg) or to explain with --weight (1-based; "
                         "svg default 1, --weight default all)")

@@ -4,7 +4,8 @@ Every option goes through :mod:`glassnet.validate` before anything is built: a l
 written with 5000 digits, 10⁹ samples or a NaN tolerance is one error line, exit 2. A large
 network is checked on a seeded sample of ``--checks`` parameters (200 by default), with a
 progress bar on stderr when it takes longer than half a second; Ctrl-C prints what was
-checked so far (exit 130).
+checked so far (exit 130). relu/leaky_relu kinks crossed by a finite-difference step are
+re-checked with a smaller step or skipped and counted (see :mod:`glassnet.gradcheck`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "backpropagated gradients with central finite differences (float64). "
                     "Prints the worst relative error per parameter tensor; exit 1 above --tol. "
                     f"A network with more than --checks parameters (default {DEFAULT_CHECKS}) "
-                    "is checked on a seeded uniform sample of them.",
+                    "is checked on a seeded uniform sample of them. With relu or leaky_relu, "
+                    "a parameter whose step moves some unit's z across 0 is re-checked with a "
+                    "smaller step, or skipped and counted (never an error).",
     )
     p.add_argument("--layers", default="4,5,3",
                    help=f"layer sizes, input first (default 4,5,3; at most {MAX_LAYERS + 1} "
@@ -102,7 +105,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"stopped: worst error so far {report.max_error:.3e} (tolerance {tol:g})")
         sys.stdout.flush()
         return 130
+    if not report.errors:  # every entry tried crossed a relu kink: nothing was compared
+        print(f"inconclusive: all {report.n_skipped} parameters tried cross a kink; try "
+              f"fewer --samples or another --seed")
+        return 1
     ok = report.ok(tol)
     verdict = "ok" if ok else "FAILED"
-    print(f"{verdict}: worst error {report.max_error:.3e} (tolerance {tol:g})")
+    skipped = f"; {report.n_skipped} skipped at kinks" if report.n_skipped else ""
+    print(f"{verdict}: worst error {report.max_error:.3e} (tolerance {tol:g}){skipped}")
     return 0 if ok else 1

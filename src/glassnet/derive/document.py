@@ -248,7 +248,7 @@ def derive(source: Any = None, *, layers: Any = None, activation: Any = None,
     verification.pop("textbook_results", None)
 
     _, steps = build_steps(spec, note, gradients, solution, param)
-    steps.append(_verification_step(spec, verification))
+    steps.append(_verification_step(spec, verification, note.E))
     title = getattr(exercise, "title", None) if exercise is not None else None
     desc = getattr(exercise, "description", None) if exercise is not None else None
     return Derivation(spec, note, steps, entries, verification, solution, title, desc)
@@ -288,7 +288,8 @@ def _prove(spec: NetSpec, gradients: dict[str, str], textbook: dict[str, str] | 
                           and all(out["textbook_results"].values())),
         lemmas={a: {"statement": LEMMA_TEXT[a], "proved": ok} for a, ok in lemma_ok.items()},
         instance=list(proved_on.sizes),
-        method=("SymPy: ∂E/∂p by differentiating the loss through the network, compared "
+        method=("SymPy: the loss's derivative for every parameter p, by differentiating the "
+                "loss through the network, compared "
                 "with each formula after substituting the forward definitions; "
                 + ("the difference rewritten over one denominator to 0"
                    if method_for(proved_on) == "symbolic" else
@@ -304,7 +305,8 @@ def _prove(spec: NetSpec, gradients: dict[str, str], textbook: dict[str, str] | 
     return out
 
 
-def _verification_step(spec: NetSpec, v: dict[str, Any]) -> Step:
+def _verification_step(spec: NetSpec, v: dict[str, Any], E: str = "E") -> Step:
+    """The verification's words, with ``E`` the notation's name of the loss (Nielsen's C)."""
     st = Step("verification", "Verification")
     n = v.get("formulas")
     for name, lem in v.get("lemmas", {}).items():
@@ -316,11 +318,11 @@ def _verification_step(spec: NetSpec, v: dict[str, Any]) -> Step:
     inst = "-".join(map(str, v["instance"]))
     if v["all_verified"]:
         what = f"all {n} formulas (every weight and bias)" if n else "the index formulas"
-        st.say(f"Verified: {what} of the {inst} network equal ∂E/∂p as SymPy computes it "
-               f"by differentiating E through the network. Method: {v['method']}.")
+        st.say(f"Verified: {what} of the {inst} network equal ∂{E}/∂p as SymPy computes it "
+               f"by differentiating {E} through the network. Method: {v['method']}.")
     else:
         st.say(f"NOT verified: at least one formula of the {inst} network differs from SymPy's "
-               f"∂E/∂p. This is a bug in glassnet; please report it.")
+               f"∂{E}/∂p. This is a bug in glassnet; please report it.")
     if v.get("note"):
         st.say(v["note"] + ".")
     return st

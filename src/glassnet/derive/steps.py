@@ -83,6 +83,11 @@ class Step:
         return {"id": self.id, "title": self.title, "lines": lines}
 
 
+def txt(e: Expr) -> str:
+    """A symbol or formula as terminal text, for the words of a note."""
+    return e.render(Style("text"))
+
+
 def S(*items: tuple[str, Expr]) -> Sum:
     return Sum(list(items))
 
@@ -335,7 +340,7 @@ class Builder:
             terms = [("+", sigma(P(q.W(l, u, p), q.a(l - 1, p)), p, spec.sizes[l - 1]))]
             if spec.has_biases:
                 terms.append(("+", q.b(l, u)))
-            st.add(Eq(z, Sum(terms)), f"net input of unit {u} of layer {l}"
+            st.add(Eq(z, Sum(terms)), f"net input of unit {q._u(l, u)} of layer {l}"
                                       + (" (the input layer is layer 0)" if l == 1 else ""))
             act = spec.activations[l - 1]
             if act == "softmax":
@@ -387,7 +392,7 @@ class Builder:
         E = self.E
         if out != "softmax":
             st.add(Eq(Deriv(E, w), Prod([Deriv(E, a), Deriv(a, z), Deriv(z, w)])),
-                   f"the chain rule: {w.render(Style('text'))} reaches E only through "
+                   f"the chain rule: {w.render(Style('text'))} reaches {self.n.E} only through "
                    f"{z.render(Style('text'))} and {a.render(Style('text'))}")
         else:
             st.add(Eq(Deriv(E, w), Prod([Sigma(P(Deriv(E, q.a(L, "m")), Deriv(q.a(L, "m"), z)),
@@ -405,9 +410,9 @@ class Builder:
         if loss == "binary_cross_entropy":
             st.add(Eq(Deriv(E, a), S(("-", Frac(q.t(k), a)),
                                      ("+", Frac(one_minus(q.t(k)), one_minus(a)))), dEda),
-                   _dEda_text(loss))
+                   _dEda_text(loss, txt(a), txt(q.t(k)), K))
         else:
-            st.add(Eq(Deriv(E, a), dEda), _dEda_text(loss))
+            st.add(Eq(Deriv(E, a), dEda), _dEda_text(loss, txt(a), txt(q.t(k)), K))
         # ∂a/∂z, derived
         for line in _fprime_lines(q, self.n, out, L, spec.alpha(L)):
             st.add(*line)
@@ -419,12 +424,14 @@ class Builder:
                       Frac(P(S(("+", a), ("-", q.t(k))), a, one_minus(a)),
                            P(a, one_minus(a))),
                       S(("+", a), ("-", q.t(k)))),
-                   "∂E/∂a · σ'(z): the factor a(1 − a) cancels against the denominator "
-                   "(the canonical pair sigmoid + binary cross-entropy)")
+                   f"∂{self.n.E}/∂{txt(a)} · {fname(self.n, out)[0]}'({txt(z)}): the factor "
+                   f"{txt(a)}(1 − {txt(a)}) cancels against the denominator (the canonical "
+                   "pair sigmoid + binary cross-entropy)")
         elif pair == ("sigmoid", "cross_entropy"):
             st.add(Eq(delta, P(dEda, P(a, one_minus(a))), P(S(("-", q.t(k))), one_minus(a)),
                       P(q.t(k), S(("+", a), ("-", ONE)))),
-                   "∂E/∂a · σ'(z) = (−t/a)·a(1 − a): the a cancels")
+                   f"∂{self.n.E}/∂{txt(a)} · {fname(self.n, out)[0]}'({txt(z)}) = "
+                   f"(−{txt(q.t(k))}/{txt(a)})·{txt(a)}(1 − {txt(a)}): the {txt(a)} cancels")
         elif pair == ("softmax", "cross_entropy"):
             t_m = q.t("m")
             am_t, tm_t = q.a(L, "m").render(Style("text")), t_m.render(Style("text"))
@@ -446,7 +453,9 @@ class Builder:
                    "sum stays (no cancellation)")
         else:
             st.add(Eq(delta, P(Deriv(E, a), Deriv(a, z)), output_delta(q, spec, k, False)),
-                   "δ = ∂E/∂a · f'(z)")
+                   f"{txt(delta)} = ∂{self.n.E}/∂{txt(a)} · {fname(self.n, out)[0]}'({txt(z)}): "
+                   "the δ of an output "
+                   "unit")
         st.add(Eq(Deriv(E, w), P(delta, q.a(L - 1, j)),
                   P(output_delta(q, spec, k, False), q.a(L - 1, j))),
                "the gradient of an output weight")
@@ -464,17 +473,24 @@ class Builder:
                                            spec.sizes[l + 1]),
                                      Deriv(a, z), Deriv(z, w)])),
                f"{w.render(Style('text'))} changes {a.render(Style('text'))}, which feeds every "
-               f"unit k of layer {l + 1}: the derivative is the sum over all these paths")
+               f"unit k of layer {l + 1}: the derivative is the sum over all these paths"
+               if spec.sizes[l + 1] > 1 else
+               f"{txt(w)} changes {txt(a)}, which feeds the one unit of layer {l + 1}: one path")
+        zsum = sigma(P(q.W(l + 1, "k", "m"), q.a(l, "m")), "m", spec.sizes[l])
         st.add(Eq(Deriv(nxt, a), q.W(l + 1, "k", j)),
-               f"only the term of unit {j} in the sum of z_k contains a_j")
+               f"only the term of unit {j} in the sum {txt(nxt)} = {txt(zsum)} + … contains "
+               f"{txt(a)}")
         st.add(Eq(Deriv(E, nxt), q.delta(l + 1, "k")), "the δ of the layer above")
         act = spec.activations[l - 1]
         for line in _fprime_lines(q, self.n, act, l, spec.alpha(l)):
             st.add(*line)
         st.add(Eq(Deriv(z, w), q.a(l - 1, i)), "as for the output layer")
         delta = q.delta(l, j)
+        above = sigma(P(q.W(l + 1, "k", j), q.delta(l + 1, "k")), "k", spec.sizes[l + 1])
         st.add(Eq(delta, hidden_delta(q, spec, l, j, q.delta)),
-               "δⱼ = f'(zⱼ) Σₖ wₖⱼ δₖ: the backpropagation of δ")
+               f"{txt(delta)} = {fname(self.n, act)[0]}'({txt(z)})·{txt(above)}: the "
+               "backpropagation of "
+               f"{self.n.delta}")
         st.add(Eq(Deriv(E, w), P(delta, q.a(l - 1, i))), "the gradient of a hidden weight")
         self._instances(st, l)
         return st
@@ -522,12 +538,14 @@ class Builder:
             self._update_instances(st)
         if spec.mode == "sgd":
             st.say("Online (stochastic) gradient descent: one update per sample, with that "
-                   "sample's E.")
+                   f"sample's {self.n.E}.")
         else:
             W = q.W(1, "j", "i")
             w_latex = W.render(Style("latex"))
-            inner = Sigma(Raw(f"∂E⁽ˢ⁾/∂{W.render(Style('text'))}",
-                              rf"\frac{{\partial E^{{(s)}}}}{{\partial {w_latex}}}"), "s")
+            E_latex = self.E.render(Style("latex"))
+            inner = Sigma(Raw(f"∂{self.n.E}⁽ˢ⁾/∂{W.render(Style('text'))}",
+                              rf"\frac{{\partial {E_latex}^{{(s)}}}}{{\partial {w_latex}}}"),
+                          "s")
             rhs: Expr = inner if spec.mode == "batch" else P(Frac(ONE, Raw("N")), inner)
             st.add(Eq(Deriv(self.E, W), rhs),
                    "batch update: the per-sample gradients are " +
@@ -547,16 +565,18 @@ class Builder:
             return NSym(s.base, (), s.sup_text, s.sup_latex)
 
         W = {l: NSym(n.base_symbol("W", l), (), *n._mark("W", l)) for l in range(1, L + 1)}
+        grad_a = Raw(f"∇ₐ{n.E}", rf"\nabla_{{a}} {self.E.render(Style('latex'))}")
         had = Raw(" ∘ ", r" \circ ")
         out, loss = spec.activations[-1], spec.loss
         dL = V("delta", L)
         if (out, loss) in (("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy")):
             st.add(Eq(dL, S(("+", V("a", L)), ("-", NSym(n.t)))), "the canonical pair")
         elif out == "softmax":
-            st.add(Eq(dL, Prod([Raw("Jᵀ", r"J^{\top}"), Raw("∇ₐE", r"\nabla_{a} E")], op="")),
-                   "J the softmax Jacobian, Jₘₖ = aₘ(1[m=k] − aₖ)")
+            st.add(Eq(dL, Prod([Raw("Jᵀ", r"J^{\top}"), grad_a], op="")),
+                   f"J the softmax Jacobian, Jₘₖ = {txt(self.q.a(L, 'm'))}(1[m=k] − "
+                   f"{txt(self.q.a(L, 'k'))})")
         else:
-            rhs = [Prod([Raw("∇ₐE", r"\nabla_{a} E"), had,
+            rhs = [Prod([grad_a, had,
                          Raw(f"{fname(n, out)[0]}'(", fname(n, out)[1] + "'("),
                          V("z", L), Raw(")")], op="")]
             aL, tv = V("a", L), NSym(n.t)
@@ -578,15 +598,18 @@ class Builder:
                    f"layer {l}")
         for l in range(L, 0, -1):
             prev = V("a", l - 1)
+            u, p = self.idx(l)
+            u, p = self.q._u(l, u), self.q._u(l - 1, p)
             st.add(Eq(Deriv(self.E, W[l]), Prod([V("delta", l), Raw("("), prev,
                                                    Raw(")ᵀ", r")^{\top}")], op="")),
-                   f"an outer product: row k, column j is δₖ aⱼ (layer {l})")
+                   f"an outer product: row {u}, column {p} is "
+                   f"{txt(self.q.delta(l, u))}·{txt(self.q.a(l - 1, p))} (layer {l})")
         if spec.has_biases:
             st.add(Eq(Deriv(self.E, NSym(n.base_symbol("b"))), Raw("δ⁽ˡ⁾", r"\delta^{(l)}")),
                    "for every layer l")
         if spec.mode != "sgd":
             st.say("With the N samples of a batch as the columns of A⁽ˡ⁻¹⁾ and Δ⁽ˡ⁾, "
-                   "∂E/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ (A⁽ˡ⁻¹⁾)ᵀ sums the per-sample outer products"
+                   f"∂{n.E}/∂W⁽ˡ⁾ = Δ⁽ˡ⁾ (A⁽ˡ⁻¹⁾)ᵀ sums the per-sample outer products"
                    + (" (times 1/N for the mean)." if spec.mode == "batch_mean" else "."))
         return st
 
@@ -732,7 +755,8 @@ class Builder:
         for m in range(l + 1, L + 1):
             paths = [p + [k] for p in paths for k in range(1, spec.sizes[m] + 1)]
         if len(paths) > 64:
-            st.say(f"{len(paths)} paths lead from {target.render(Style('text'))} to E; the δ "
+            st.say(f"{len(paths)} paths lead from {target.render(Style('text'))} to {self.n.E}; "
+                   "the δ "
                    "recursion above is their sum in a readable form.")
             return st
         out_soft = spec.activations[-1] == "softmax"
@@ -807,12 +831,18 @@ def _loss_text(loss: str) -> str:
             "binary_cross_entropy": "binary cross-entropy of every output"}[loss]
 
 
-def _dEda_text(loss: str) -> str:
-    return {"half_sse": "only the term m = k depends on aₖ; the ½ cancels the 2 of the square",
-            "sse": "only the term m = k depends on aₖ; the 2 of the square stays",
-            "mse": "only the term m = k depends on aₖ; 2 from the square, 1/K from the mean",
-            "cross_entropy": "d log a / da = 1/a; only the term m = k contains aₖ",
-            "binary_cross_entropy": "−t/a + (1 − t)/(1 − a), over one denominator"}[loss]
+def _dEda_text(loss: str, a: str, t: str, K: int) -> str:
+    """Why ∂E/∂a is what it is, in the reader's symbols (``a`` and ``t``: an output and its
+    target as the notation writes them)."""
+    which = "the loss has one term" if K == 1 else f"only the term m = k depends on {a}"
+    return {"half_sse": f"{which}; the ½ cancels the 2 of the square",
+            "sse": f"{which}; the 2 of the square stays",
+            "mse": f"{which}; 2 from the square, 1/K from the mean",
+            "cross_entropy": f"d log {a} / d{a} = 1/{a}; "
+                             + ("the loss has one term" if K == 1 else
+                                f"only the term m = k contains {a}"),
+            "binary_cross_entropy": f"−{t}/{a} + (1 − {t})/(1 − {a}), over one "
+                                    "denominator"}[loss]
 
 
 def _fprime_lines(q: Symbols, n: Notation, act: str, l: int, alpha: float
@@ -828,7 +858,7 @@ def _fprime_lines(q: Symbols, n: Notation, act: str, l: int, alpha: float
                       Frac(ez, S(("+", ONE), ("+", ez)))),
                     P(Call(f[0], f[1], z), one_minus(Call(f[0], f[1], z))),
                     P(a, one_minus(a))),
-                 "differentiate 1/(1 + e^(−z)); e^(−z)/(1 + e^(−z)) = 1 − σ(z)")]
+                 f"differentiate 1/(1 + e^(−z)); e^(−z)/(1 + e^(−z)) = 1 − {f[0]}(z)")]
     if act == "tanh":
         return [(Eq(Deriv(a, z), Raw("((e^z + e^(−z))² − (e^z − e^(−z))²)/(e^z + e^(−z))²",
                                      r"\frac{(e^{z} + e^{-z})^2 - (e^{z} - e^{-z})^2}"

@@ -101,6 +101,8 @@ class ChainRule:
     name: str
     n_layers: int = 1
     updates: list[UpdateChain] = field(default_factory=list)
+    #: the parameter's name in the exercise's ``notation`` section (``w1`` in seed 004), or ""
+    notation_name: str = ""
 
     @property
     def symbol(self) -> Expr:
@@ -120,6 +122,7 @@ class ChainRule:
         return {
             "format": "glassnet.chain/1",
             "parameter": self.name,
+            **({"notation_name": self.notation_name} if self.notation_name else {}),
             "kind": self.kind, "layer": self.layer, "row": self.row, "col": self.col,
             "updates": [{
                 "update": uc.update,
@@ -195,12 +198,40 @@ class ChainRule:
 def parse_parameter(sol: Any, spec: str) -> tuple[str, int, int, int | None]:
     """``"W1[1,2]"`` → ("W", 1, 0, 1): kind, 1-based layer, 0-based row and column.
 
-    The syntax and bounds are checked by :func:`glassnet.validate.parse_parameter_name`
-    (``W1[1,2]``, ``b2[1]``, ``W_1_1_2``), indices by their length before their value.
+    The name is read in the exercise's notation first, by the same
+    ``notation_for(exercise).canonical_name`` as ``glassnet derive`` and ``check``: ``w1`` or
+    ``b4`` in a ``notation: seed004`` file, ``W^[2]_13`` in deeplearning.ai's, and everywhere
+    the canonical ``W_1_1_2`` and explain's ``W1[1,2]``. Anything else, and the bounds, go
+    through :func:`glassnet.validate.parse_parameter_name` for one precise error message.
     """
     from ..validate import parse_parameter_name
 
-    return parse_parameter_name(spec, sol.layers, sol.has_biases, "--weight")
+    readable = isinstance(spec, str) and len(spec) <= 100  # longer: refused below
+    canon = _notation(sol).canonical_name(spec) if readable else None
+    if canon is not None and canon.startswith(("dW_", "db_")):
+        canon = canon[1:]  # dE/dw7 names the same parameter as w7
+    if canon is not None and not canon.startswith(("W_", "b_")):
+        shown = spec if len(spec) <= 40 else spec[:37] + "..."
+        raise GlassnetError(f"--weight {shown!r}: names {canon}, not a weight or a bias "
+                            f"(e.g. {_notation(sol).display_name('W_1_1_1')} or W1[1,1])")
+    try:
+        return parse_parameter_name(canon or spec, sol.layers, sol.has_biases, "--weight")
+    except GlassnetError as e:
+        if getattr(sol.exercise, "notation", None) is None:
+            raise
+        n, sizes, L = _notation(sol), sol.layers, sol.n_layers
+        names = (f"{n.display_name('W_1_1_1')} … "
+                 f"{n.display_name(f'W_{L}_{sizes[L]}_{sizes[L - 1]}')}")
+        if sol.has_biases:
+            names += f", {n.display_name('b_1_1')} … {n.display_name(f'b_{L}_{sizes[L]}')}"
+        raise type(e)(f"{e}; in the exercise's notation ({n.name}): {names}") from None
+
+
+def _notation(sol: Any) -> Any:
+    """The exercise's notation (its ``notation`` section, or glassnet's), bound to its sizes."""
+    from ..derive.notation import notation_for
+
+    return notation_for(sol.exercise)
 
 
 def chain_rule(sol: Any, spec: str) -> ChainRule:
@@ -209,6 +240,9 @@ def chain_rule(sol: Any, spec: str) -> ChainRule:
     name = f"W{l}[{i + 1},{j + 1}]" if kind == "W" else f"b{l}[{i + 1}]"
     L = sol.n_layers
     rule = ChainRule(kind, l, i, j, name, L)
+    if getattr(sol.exercise, "notation", None) is not None:  # the reader's own name for it
+        canon = f"W_{l}_{i + 1}_{j + 1}" if kind == "W" else f"b_{l}_{i + 1}"
+        rule.notation_name = _notation(sol).display_name(canon)
     n_paths = int(np.prod([sol.layers[m] for m in range(l + 1, L + 1)], dtype=np.int64))
     if not sol.fused_output_delta and not sol.activations[-1].elementwise:
         n_paths *= sol.layers[L]
@@ -346,6 +380,8 @@ def _render_text(rule: ChainRule, st: Style) -> str:
     sol_sym = rule.symbol.render(st)
     lines: list[str] = []
     head = f"∂E/∂{sol_sym} by the chain rule"
+    if rule.notation_name:
+        head += f" ({rule.notation_name} in the exercise's notation)"
     lines += [head, "=" * len(head)]
     if rule.kind == "W":
         assert rule.col is not None
@@ -405,7 +441,8 @@ def _render_text(rule: ChainRule, st: Style) -> str:
 
 def _render_markdown(rule: ChainRule, st: Style) -> str:
     sym = rule.symbol.render(st)
-    out = [f"## The chain rule for ${sym}$", ""]
+    alias = f" ({rule.notation_name} in the exercise's notation)" if rule.notation_name else ""
+    out = [f"## The chain rule for ${sym}${alias}", ""]
     for uc in rule.updates:
         if len(rule.updates) > 1:
             out += [f"### Update {uc.update + 1}", ""]
