@@ -243,12 +243,12 @@ def _run(args: argparse.Namespace, threads) -> int:
             print(budget.plan.describe(), file=sys.stderr)
     threads.set_shape((batch_size, train.n_features, hidden[0]), args.dtype)
     # shifting needs images, and a shift the images are big enough for
-    augment = parse_augment(augment_spec, train.image_shape)
+    augment = parse_augment(augment_spec, train.image_shape, seed=args.seed)
     if budget is not None and budget.plan.standby_augment:  # switched on if the pace allows
         from ..training.budget import Standby
 
         augment = budget.standby = Standby(parse_augment(budget.plan.standby_augment,
-                                                         train.image_shape))
+                                                         train.image_shape, seed=args.seed))
         budget.standby_seconds_per_epoch = budget.plan.standby_seconds_per_epoch
     clf = Classifier.build(
         train.n_features, train.class_names, hidden=hidden, activation=act.name, init=init,
@@ -295,8 +295,9 @@ def _run(args: argparse.Namespace, threads) -> int:
         if progress:
             print(f"plots: {', '.join(str(p) for p in written)}", file=sys.stderr)
     if progress:
-        best = history.best_epoch
-        rec_best = history.records[best] if best is not None else history.records[-1]
+        # the saved weights: those restored (best or interrupt), else the last epoch's
+        kept = history.restored_epoch
+        rec_best = history.records[kept] if kept is not None else history.records[-1]
         acc = rec_best.get("val_accuracy")
         extra = f", val_accuracy {100 * acc:.2f}%" if acc is not None else ""
         after = " after the interrupt" if interrupted else ""
