@@ -565,3 +565,22 @@ def test_downloads_are_bounded_in_size_and_time(tmp_path, monkeypatch, case):
     assert expected in message
     assert response.served <= size + (1 << 16)  # stopped within one block of the size
     assert os.listdir(tmp_path) == []  # nothing half-downloaded left behind
+
+
+def test_evaluate_refuses_outputs_that_overflow_and_train_keeps_the_model(tmp_path, capsys):
+    """Rows that overflow a finite model: no NaN metrics, no RuntimeWarning, one clear message."""
+    import warnings
+
+    from glassnet.errors import GlassnetError
+
+    clf = Classifier.build(4, ["a", "b"], hidden=[3], seed=0)
+    w = clf.network.get_weights()
+    w = {k: np.zeros_like(v) for k, v in w.items()}
+    w["W1"][:] = 1.0                      # every hidden z = 4 × 1e38: inf in float32
+    w["W2"][0, :2] = [1.0, -1.0]          # the output z = inf − inf: not a number
+    clf.network.set_weights(w)
+    X = np.full((5, 4), 1e38, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(GlassnetError, match="not finite numbers for row 0"):
+            clf.evaluate(X, [0, 1, 0, 1, 0])

@@ -283,8 +283,13 @@ def _run(args: argparse.Namespace, threads) -> int:
         if budget.standby is not None:
             clf.training["augment"] = budget.standby.spec  # what it became during the run
     if test is not None:
-        m = clf.evaluate(test.X, test.y)
-        clf.training["test"] = {"accuracy": m["accuracy"], "loss": m["loss"], "n": m["n"]}
+        try:
+            m = clf.evaluate(test.X, test.y)
+        except GlassnetError as exc:  # the model is kept; its test score cannot be computed
+            print(f"glassnet: warning: test rows: {exc}", file=sys.stderr)
+            clf.training["test"] = None
+        else:
+            clf.training["test"] = {"accuracy": m["accuracy"], "loss": m["loss"], "n": m["n"]}
     clf.save(args.out)
     if args.history:
         history.write_jsonl(args.history)
@@ -303,7 +308,7 @@ def _run(args: argparse.Namespace, threads) -> int:
         after = " after the interrupt" if interrupted else ""
         print(f"saved {args.out}{after} (weights of epoch {rec_best['epoch'] + 1}{extra}; "
               f"{history.total_seconds:.1f} s of training)", file=sys.stderr)
-        if test is not None:
+        if test is not None and clf.training["test"] is not None:
             t = clf.training["test"]
             where = (f"--test-data {args.test_data}" if args.test_data else
                      f"held out from {args.data}, never trained on")

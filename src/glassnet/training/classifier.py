@@ -394,7 +394,13 @@ class Classifier:
         loss_sum = 0.0
         pred = np.empty(X.shape[0], dtype=np.int64)
         for i in range(0, X.shape[0], EVAL_CHUNK):
-            out = net._forward(X[i:i + EVAL_CHUNK])
+            with np.errstate(over="ignore", invalid="ignore"):  # refused just below instead
+                out = net._forward(X[i:i + EVAL_CHUNK])
+            bad = ~np.isfinite(out).all(axis=1)
+            if bad.any():
+                raise GlassnetError(f"the model's outputs are not finite numbers for row "
+                                    f"{i + int(np.argmax(bad))} (its inputs overflow the "
+                                    "network's numbers): no metrics computed")
             loss_sum += float(net.loss.value(out, T[i:i + EVAL_CHUNK], out_layer.z,
                                              out_layer.activation).sum())
             pred[i:i + EVAL_CHUNK] = predict_labels(out)
