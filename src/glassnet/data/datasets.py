@@ -70,8 +70,31 @@ _SPLITS = ("train", "test")
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 
 
+class LabelledRows:
+    """What every labelled table of rows tells: its sample, feature and class counts.
+
+    Shared by :class:`Dataset` and :class:`~glassnet.data.userdata.UserData`
+    (both have ``X`` of shape (N, D) and ``class_names``).
+    """
+
+    X: np.ndarray
+    class_names: list[str]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
 @dataclass(eq=False)
-class Dataset:
+class Dataset(LabelledRows):
     """One split of a dataset, ready for a network.
 
     Attributes: ``name`` and ``split`` (``"train"`` or ``"test"``); ``X`` of
@@ -87,18 +110,6 @@ class Dataset:
     y: np.ndarray
     class_names: list[str]
     image_shape: tuple[int, int] | None = None
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def n_features(self) -> int:
-        return int(self.X.shape[1])
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names)
 
     def subset(self, indices: Any) -> Dataset:
         """A new Dataset with the rows ``indices`` (e.g. from :func:`stratified_split`), copied.

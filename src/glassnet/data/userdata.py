@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from .datasets import LabelledRows
 from .errors import DataError
 
 __all__ = ["UserData", "load_user_data", "split_off_test", "fit_standardizer", "standardize",
@@ -59,7 +60,7 @@ SUFFIXES = (".npz", ".csv")
 
 
 @dataclass
-class UserData:
+class UserData(LabelledRows):
     """Rows read from a ``--data`` file.
 
     ``X`` (N, D) float64 as in the file (not scaled), ``y`` (N,) int64 labels
@@ -79,18 +80,6 @@ class UserData:
     name: str = "data"
     split: str = "all"
     rows: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def n_features(self) -> int:
-        return int(self.X.shape[1])
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names)
 
     def subset(self, indices: Any, split: str) -> UserData:
         """The rows ``indices`` (copied), labelled as ``split`` ("train"/"test")."""
