@@ -333,9 +333,14 @@ def test_property_standardizer_is_finite_silent_and_right(X):
         col = [float(v) for v in X[:, j]]
         if max(abs(v) for v in col) > 1e150:
             continue  # the squares would overflow: only the finite result is checked
-        mean = math.fsum(col) / len(col)
-        var = math.fsum((v - mean) ** 2 for v in col) / len(col)
-        scale = math.sqrt(var) if var > 0 else 1.0
+        # the reference on the column scaled by an exact power of two (so that neither the
+        # squares of tiny values underflow nor those of large ones lose digits), scaled back
+        e = math.frexp(max(abs(v) for v in col))[1] if any(col) else 0
+        unit = [math.ldexp(v, -e) for v in col]
+        m = math.fsum(unit) / len(unit)
+        var = math.fsum((v - m) ** 2 for v in unit) / len(unit)
+        mean = math.ldexp(m, e)
+        scale = math.ldexp(math.sqrt(var), e) if var > 0 else 1.0
         tol = 1e-9 * max(abs(v) for v in col) + 1e-300
         assert abs(s["mean"][j] - mean) <= tol
         if scale != 1.0 and s["scale"][j] != 1.0:
