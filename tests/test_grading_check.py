@@ -366,3 +366,13 @@ def test_a_two_sample_batch_averaged_gradient_is_named_batch_sum_mean():
     assert v.verdict == "wrong" and v.mistake == "batch_sum_mean"
     (v,) = check_answers(ex, {"values": {"dW_1_1_1": f"{2 * g:.6f}"}}).verdicts
     assert v.mistake == "factor_2"
+
+
+@given(st.floats(min_value=0, max_value=1e308, allow_nan=False, exclude_min=True))
+def test_more_than_figure_never_exceeds_the_distance(x):
+    """The "more than X" of a wrong verdict's reason: 3 digits rounded down, subnormals too
+    (a fuzzed answer of 5e-321 once divided by a 10**e that had underflowed to 0)."""
+    from glassnet.grading.check import _down
+
+    shown = float(_down(x))
+    assert shown <= x and shown >= x * (1 - 1e-2) - 1e-323

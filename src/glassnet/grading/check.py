@@ -530,9 +530,11 @@ def _down(x: float) -> str:
     """x with 3 significant digits, rounded down: "more than" it stays true of x's excess."""
     if x <= 0 or not math.isfinite(x):
         return _g(x)
-    e = math.floor(math.log10(x)) - 2
-    s = f"{math.floor(x / 10.0**e * (1 + 1e-12)) * 10.0**e:.3g}"
-    return s if float(s) <= x else f"{float(s) - 10.0**e:.3g}"
+    from decimal import ROUND_FLOOR, Decimal
+
+    d = Decimal(x)  # exact: no 10**e that underflows for subnormal x
+    step = Decimal(1).scaleb(d.adjusted() - 2)
+    return f"{float(d.quantize(step, rounding=ROUND_FLOOR)):.3g}"
 
 
 def _pct(x: float) -> str:
