@@ -59,8 +59,8 @@ __all__ = [
     "atomic_write_text", "check_output_file", "refuse_overwriting_inputs", "refuse_same_outputs",
     "refuse_inside_model_folder", "check_outputs",
     "dumps_json", "json_ready", "fsync_dir",
-    "read_at_most", "read_bytes_capped", "read_text_capped", "describe_os_error", "load_npy_capped",
-    "load_npz_capped",
+    "open_input", "read_at_most", "read_bytes_capped", "read_text_capped", "describe_os_error",
+    "load_npy_capped", "load_npz_capped",
 ]
 
 #: default cap of :func:`read_bytes_capped` for text inputs (exercise files, JSON): 16 MiB
@@ -431,6 +431,21 @@ def _size_text(n: int) -> str:
     return f"{n} bytes"
 
 
+def open_input(path: str | os.PathLike, where: str, error: type[GlassnetError] | None = None,
+               expected: str = "a file", opener: Any = None) -> Any:
+    """Open ``path`` for reading in binary; a missing file, a folder or an OS error is one
+    ``error`` (FileReadError by default) that starts with ``where``."""
+    error = error or FileReadError
+    try:
+        return open(path, "rb", opener=opener) if opener else open(path, "rb")
+    except FileNotFoundError:
+        raise error(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{where}: is a directory, expected {expected}") from None
+    except OSError as exc:
+        raise error(f"{where}: cannot open ({describe_os_error(exc)})") from None
+
+
 def read_at_most(fh: Any, n: int) -> bytes:
     """Up to ``n`` bytes from ``fh``, in blocks: memory grows with what is there, not with ``n``.
 
@@ -461,14 +476,7 @@ def read_bytes_capped(path: str | os.PathLike, limit: int, what: str = "file", *
     glassnet.fileio.FileReadError: exercise file /dev/zero: larger than 10 bytes, the most ...
     """
     path = Path(path)
-    try:
-        fh = open(path, "rb", opener=opener) if opener else open(path, "rb")
-    except FileNotFoundError:
-        raise FileReadError(f"{what} {path}: no such file") from None
-    except IsADirectoryError:
-        raise FileReadError(f"{what} {path}: is a directory, expected a file") from None
-    except OSError as exc:
-        raise FileReadError(f"{what} {path}: cannot open ({describe_os_error(exc)})") from None
+    fh = open_input(path, f"{what} {path}", opener=opener)
     too_big = (f"{what} {path}: larger than {_size_text(limit)}, the most glassnet reads for "
                "this purpose")
     with fh:
@@ -551,14 +559,7 @@ def load_npy_capped(path: str | os.PathLike, max_bytes: int, what: str = "file",
     """
     path = Path(path)
     where = f"{what} {path}" if what else str(path)
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise error(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{where}: is a directory, expected a file") from None
-    except OSError as exc:
-        raise error(f"{where}: cannot open ({describe_os_error(exc)})") from None
+    fh = open_input(path, where, error)
     with fh:
         try:
             st = os.fstat(fh.fileno())

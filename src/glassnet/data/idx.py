@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import open_input
 from .errors import DataError
 
 __all__ = ["IMAGES_MAGIC", "LABELS_MAGIC", "read_idx", "write_idx"]
@@ -108,14 +109,7 @@ def read_idx(path: str | os.PathLike, *, magic: int | None = None,
 an IDX label file); expected 2051 (0x00000803, an IDX image file)
     """
     path = Path(path)
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected an IDX file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    fh = open_input(path, str(path), DataError, expected="an IDX file")
     with fh:
         file_size = os.fstat(fh.fileno()).st_size
         compressed = fh.read(2) == _GZIP_MAGIC
