@@ -595,7 +595,9 @@ def _read_once(path: Path) -> StoredModel:
     try:
         dfd = os.open(where, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
     except FileNotFoundError:
-        if _siblings(path.absolute().parent, path.name, "old"):
+        # a fallback save's gap (an old sibling), or one that closed since we looked (the
+        # path is back, its old sibling already deleted): read again
+        if _siblings(path.absolute().parent, path.name, "old") or os.path.isdir(path):
             raise _Vanished from None
         raise _fail(path, "no such directory") from None
     except NotADirectoryError:
