@@ -106,7 +106,7 @@ def test_given_options_win():
 # ------------------------------------------------- the contract, end to end
 def test_time_budget_on_digits_sums_to_the_budget(tmp_path, capsys):
     """The seconds in --history add up to the budget within 10 % (the contract)."""
-    budget = 1.5
+    budget = 3.0  # long enough that a scheduler hiccup of the shared machine is < 10 %
     code = main(["train", "--dataset", "digits", "--time-budget", str(budget), "--quiet",
                  "--out", str(tmp_path / "m"), "--history", str(tmp_path / "h.jsonl")])
     assert code == 0, capsys.readouterr().err
