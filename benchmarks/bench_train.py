@@ -176,13 +176,15 @@ class GlassnetFit(System):
                            biases=[b for _, b in params], reduction="mean", dtype="float32")
         self.opt = SGD(lr=cfg.lr)
         self.setup_seconds: list[float] = []
+        #: BLAS threads for glassnet's epochs: --glassnet-threads, else --threads
+        self.threads = cfg.threads
 
     def epoch(self, perm, round_):
         t0 = time.perf_counter()
         history = self.fit(self.net, self.data["X"], self.data["y"], epochs=1,
                            batch_size=self.cfg.batch_size, optimizer=self.opt,
                            seed=self.cfg.seed + round_, progress=False,
-                           threads=self.cfg.threads)
+                           threads=self.threads)
         wall = time.perf_counter() - t0
         seconds = float(history["seconds"][-1])
         self.setup_seconds.append(wall - seconds)
@@ -199,6 +201,14 @@ class GlassnetEngine(GlassnetFit):
     name = "glassnet-engine"
 
     def epoch(self, perm, round_):
+        limiter = set_threads(self.threads) if self.threads != self.cfg.threads else None
+        try:
+            return self._epoch(perm)
+        finally:
+            if limiter is not None:
+                limiter.restore_original_limits()
+
+    def _epoch(self, perm):
         X, T, B = self.data["X"], self.data["T"], self.cfg.batch_size
         net, opt = self.net, self.opt
         total = 0.0
@@ -575,6 +585,27 @@ def make_data(cfg: argparse.Namespace) -> dict[str, Any]:
     return {"X": X, "y": y, "T": T, "X_test": X_test, "y_test": y_test, "source": source}
 
 
+def glassnet_threads(cfg: argparse.Namespace, sizes: tuple[int, ...]) -> int:
+    """--glassnet-threads for this network: a number, or glassnet's own choice (auto)."""
+    value = cfg.glassnet_threads
+    if value is None:
+        return cfg.threads
+    if str(value).strip().lower() != "auto":
+        return int(value)
+    from glassnet.threads import ThreadManager
+
+    limiter = set_threads(2)  # glassnet measures from the machine's own default
+    try:
+        with ThreadManager(None, shape=(cfg.batch_size, sizes[0], sizes[1]), sizes=sizes,
+                           optimizer="sgd") as manager:
+            print(f"glassnet threads for {'-'.join(map(str, sizes))}: {manager.describe()}, "
+                  f"two-thread speed-up of a training step {manager.speedup():.2f}", flush=True)
+            return int(manager.threads)
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
 def set_threads(n: int) -> Any:
     try:
         from threadpoolctl import threadpool_limits
@@ -594,6 +625,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", default="2",
                    help="BLAS / torch threads, or auto: glassnet's own choice from the machine's "
                         "load (glassnet.threads), used for every system (default 2)")
+    p.add_argument("--glassnet-threads", default=None,
+                   help="BLAS threads for glassnet's two systems only, or auto: glassnet's "
+                        "own choice per network, from the load and a timed training step at "
+                        "1 and 2 threads (what `glassnet train` does); the peers keep "
+                        "--threads (default: --threads)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pause", type=float, default=0.3,
                    help="seconds of rest between two systems' epochs, so the BLAS and OpenMP "
@@ -714,6 +750,10 @@ def _main(cfg: argparse.Namespace) -> int:
         sizes, act = NETWORKS[key]
         params = initial_weights(sizes, act, cfg.seed)
         objs = {name: SYSTEM_CLASSES[name](cfg, data, sizes, act, params) for name in systems}
+        own = glassnet_threads(cfg, sizes)
+        for name in ("glassnet-fit", "glassnet-engine"):
+            if name in objs:
+                objs[name].threads = own
         times: dict[str, list[float]] = {name: [] for name in systems}
         losses: dict[str, list[float]] = {name: [] for name in systems}
         floors: list[float] = []

@@ -223,3 +223,64 @@ def test_doctests_of_the_speed_modules(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------- whole-step speed-up
+def test_step_speedup_times_a_real_step_at_one_and_two_threads(monkeypatch):
+    """The speed-up is the ratio of the best one-thread step to the best two-thread step,
+    both really timed (not a constant), and cached per workload."""
+    import glassnet.threads as th
+
+    seen = []
+
+    class Limits:
+        def __init__(self, n):
+            seen.append(n)
+            self.n = n
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    clock = iter(range(10**6))
+    monkeypatch.setattr(th, "_limits", Limits)
+    # each timed step "takes" one tick, 1.5 s long at one thread and 1 s at two: 1.5×
+    calls = {"n": 0}
+
+    def fake_step():
+        calls["n"] += 1
+
+    def perf_counter():
+        return next(clock) * (1.5 if seen and seen[-1] == 1 else 1.0)
+
+    monkeypatch.setattr(th.time, "perf_counter", perf_counter)
+    monkeypatch.setattr("glassnet.training.budget.scratch_step", lambda *a, **k: fake_step)
+    th._SPEEDUP_CACHE.clear()
+    s = th.step_speedup((784, 128, 10), 128, "sgd")
+    assert s == pytest.approx(1.5)
+    assert set(seen) == {1, 2} and calls["n"] >= 8
+    n = calls["n"]
+    assert th.step_speedup((784, 128, 10), 128, "sgd") == s and calls["n"] == n  # cached
+    th._SPEEDUP_CACHE.clear()
+
+
+def test_step_speedup_on_the_real_engine_is_a_positive_ratio():
+    from glassnet.threads import step_speedup
+
+    s = step_speedup((64, 32, 10), 16, "adam", budget=0.02)
+    assert 0.05 < s < 20
+
+
+def test_manager_with_sizes_measures_the_whole_step(monkeypatch):
+    import glassnet.threads as th
+
+    asked = []
+    monkeypatch.setattr(th, "step_speedup", lambda sizes, batch, opt, dtype: asked.append(
+        (sizes, batch, opt, dtype)) or 0.9)
+    monkeypatch.setattr(th, "gemm_speedup", lambda *a, **k: pytest.fail("product timed"))
+    with ThreadManager(n_cpus=2, meter=FakeMeter([0.0]), shape=(128, 784, 128),
+                       sizes=(784, 128, 10), optimizer="sgd") as tm:
+        assert tm.threads == 1  # two threads slower for the whole step: one
+    assert asked == [((784, 128, 10), 128, "sgd", "float32")]

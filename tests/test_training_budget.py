@@ -96,6 +96,36 @@ def test_augmentation_cost_counts():
     assert costly.expected_epochs >= 4  # and the network is chosen as without augmentation
 
 
+def test_plan_trains_with_momentum_unless_told():
+    """Momentum, not Adam, from SHORT_BUDGET on (its update is three passes over the
+    weights, Adam's ten), at the peak rate of BUDGET_LR scaled by √(batch / 128)."""
+    from glassnet.training.budget import BUDGET_LR, BUDGET_OPTIMIZER
+
+    from glassnet.training.budget import SHORT_BUDGET, SHORT_OPTIMIZER
+
+    p = plan(600)
+    assert p.optimizer == BUDGET_OPTIMIZER == "momentum"
+    assert p.lr == pytest.approx(BUDGET_LR["momentum"] * math.sqrt(p.batch_size / 128))
+    assert plan(600, given={"optimizer": "adam"}).optimizer == "adam"
+    short = plan(SHORT_BUDGET / 2)  # a few epochs: Adam's per-weight steps go further
+    assert short.optimizer == SHORT_OPTIMIZER == "adam"
+    assert short.lr == pytest.approx(BUDGET_LR["adam"] * math.sqrt(short.batch_size / 128))
+
+
+def test_plan_smooths_labels_only_for_long_runs():
+    """Label smoothing paid where the network fits its training rows (many epochs), not in
+    40-epoch runs: the plan uses it from MIN_EPOCHS_SMOOTHING expected epochs on."""
+    from glassnet.training.budget import BUDGET_LABEL_SMOOTHING, MIN_EPOCHS_SMOOTHING
+
+    long, short = plan(5000), plan(5)
+    assert long.expected_epochs >= MIN_EPOCHS_SMOOTHING
+    assert long.label_smoothing == BUDGET_LABEL_SMOOTHING > 0
+    assert short.expected_epochs < MIN_EPOCHS_SMOOTHING and short.label_smoothing == 0
+    assert plan(5000, given={"label_smoothing": 0.0}).label_smoothing == 0
+    assert "label smoothing 0.1" in long.describe()
+    assert long.as_dict()["label_smoothing"] == BUDGET_LABEL_SMOOTHING
+
+
 def test_given_options_win():
     p = plan(600, given={"hidden": [64], "batch_size": 32, "optimizer": "sgd", "lr": 0.05,
                          "augment": "shift:2", "epochs": 3})
@@ -117,6 +147,18 @@ def test_time_budget_on_digits_sums_to_the_budget(tmp_path, capsys):
     assert model["training"]["time_budget"]["seconds"] == budget
     assert model["training"]["lr_schedule"] is None  # the budget's own clock schedule
     assert model["training"]["early_stopping"] == 0
+    # the clock ends the run, so every row trains: no validation set by default
+    assert all(r["val_loss"] is None for r in records)
+    assert model["training"]["time_budget"]["optimizer"] == "adam"  # a short budget
+
+
+def test_time_budget_keeps_a_validation_set_when_asked(tmp_path, capsys):
+    code = main(["train", "--dataset", "digits", "--time-budget", "1", "--quiet",
+                 "--validation-split", "0.2", "--out", str(tmp_path / "m"),
+                 "--history", str(tmp_path / "h.jsonl")])
+    assert code == 0, capsys.readouterr().err
+    records = [json.loads(line) for line in (tmp_path / "h.jsonl").read_text().splitlines()]
+    assert all(r["val_loss"] is not None for r in records)
 
 
 def test_time_budget_callback_in_fit_stops_mid_epoch():

@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "mnist, shift:1 for fashion-mnist, none for digits)")
     p.add_argument("--validation-split", type=float, metavar="X",
                    help="fraction of the training set held out, seeded and stratified "
-                        "(default 0.1)")
+                        "(default 0.1; 0 with --time-budget, where every row trains)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of every random choice: init, shuffling, split (default 0)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
@@ -93,6 +93,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--plots", metavar="DIR",
                    help="write learning curves, the validation confusion matrix and "
                         "misclassified samples as PNG files into DIR (needs matplotlib)")
+    p.add_argument("--label-smoothing", type=float, metavar="EPS",
+                   help="train towards (1-EPS) on the true class and EPS/K spread over all K "
+                        "classes instead of a hard 0/1 target (default 0: off)")
     p.add_argument("--save-on-interrupt", action="store_true",
                    help="if training is interrupted (Ctrl-C), save the weights of the best "
                         "epoch so far to --out instead of discarding the run")
@@ -193,6 +196,11 @@ def _run(args: argparse.Namespace, threads) -> int:
         rec["validation_split"]
     if not (math.isfinite(split) and 0 <= split < 1):
         raise GlassnetError(f"--validation-split must be a number in [0, 1), got {split}")
+    if args.time_budget is not None and args.validation_split is None:
+        # the clock, not a validation score, ends a budget run (no early stopping, no
+        # best epoch to restore): every labelled row trains, unless the user asks for a
+        # held-out set to watch
+        split = 0.0
     patience = args.early_stopping if args.early_stopping is not None else rec["early_stopping"]
     if patience < 0:
         raise GlassnetError(f"--early-stopping must be 0 (off) or a patience >= 1, got {patience}")
@@ -209,6 +217,10 @@ def _run(args: argparse.Namespace, threads) -> int:
                             "--validation-split > 0, or another --lr-schedule")
     if args.seed < 0:
         raise GlassnetError(f"--seed must be >= 0, got {args.seed}")
+    label_smoothing = args.label_smoothing if args.label_smoothing is not None else 0.0
+    if not (math.isfinite(label_smoothing) and 0 <= label_smoothing < 1):
+        raise GlassnetError(f"--label-smoothing must be a number in [0, 1), got "
+                            f"{args.label_smoothing}")
     if args.time_budget is not None:
         from ..training.budget import check_budget
 
@@ -238,10 +250,13 @@ def _run(args: argparse.Namespace, threads) -> int:
     if args.time_budget is not None:  # the library chooses what the user did not fix
         threads.set_shape((batch_size, train.n_features, hidden[0]), args.dtype)  # to measure
         budget, (hidden, batch_size, optimizer, lr, augment_spec, epochs, patience,
-                 lr_schedule) = _plan_budget(args, train, split, patience, lr_schedule)
+                 lr_schedule, label_smoothing) = _plan_budget(args, train, split, patience,
+                                                              lr_schedule)
         if progress:
             print(budget.plan.describe(), file=sys.stderr)
-    threads.set_shape((batch_size, train.n_features, hidden[0]), args.dtype)
+    n_out = 1 if train.n_classes == 2 else train.n_classes  # one sigmoid output for a pair
+    threads.set_shape((batch_size, train.n_features, hidden[0]), args.dtype,
+                      sizes=[train.n_features, *hidden, n_out], optimizer=optimizer)
     # shifting needs images, and a shift the images are big enough for
     augment = parse_augment(augment_spec, train.image_shape, seed=args.seed)
     if budget is not None and budget.plan.standby_augment:  # switched on if the pace allows
@@ -267,6 +282,7 @@ def _run(args: argparse.Namespace, threads) -> int:
                 else None,
                 seed=args.seed, progress=progress, augment=augment,
                 save_on_interrupt=args.save_on_interrupt,
+                label_smoothing=label_smoothing,
                 callbacks=[budget] if budget is not None else ())
     except KeyboardInterrupt:
         hint = ("no epoch had finished" if args.save_on_interrupt else
@@ -356,7 +372,8 @@ def _plan_budget(args: argparse.Namespace, train, split: float, patience: int,
 
     given = {"hidden": parse_hidden(args.hidden) if args.hidden is not None else None,
              "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
-             "augment": args.augment, "epochs": args.epochs}
+             "augment": args.augment, "epochs": args.epochs,
+             "label_smoothing": args.label_smoothing}
     n_train = max(1, int(round(train.X.shape[0] * (1 - split))))
     plan = plan_budget(args.time_budget, n_train=n_train, n_features=train.n_features,
                        n_classes=train.n_classes, image_shape=train.image_shape,
@@ -367,7 +384,7 @@ def _plan_budget(args: argparse.Namespace, train, split: float, patience: int,
     patience = patience if args.early_stopping is not None else 0  # the clock ends the run
     lr_schedule = lr_schedule if args.lr_schedule is not None else "none"
     return budget, (plan.hidden, plan.batch_size, plan.optimizer, plan.lr, plan.augment,
-                    plan.epochs, patience, lr_schedule)
+                    plan.epochs, patience, lr_schedule, plan.label_smoothing)
 
 
 def _check_data_options(args: argparse.Namespace) -> None:

@@ -235,6 +235,7 @@ class Classifier:
         progress: bool | Callback = True,
         augment: str | Callable[..., Any] | None = None,
         save_on_interrupt: bool = False,
+        label_smoothing: float = 0.0,
     ) -> History:
         """Train with the recommended loop: :func:`~glassnet.training.fit` plus the usual callbacks.
 
@@ -263,6 +264,9 @@ class Classifier:
         and the History returned has ``stop_reason == "interrupted"`` and a
         message saying so (see :class:`KeepBest`). If no epoch had finished,
         the KeyboardInterrupt propagates: there is nothing worth keeping.
+
+        ``label_smoothing`` ε trains towards (1 − ε)·one-hot + ε/K (see
+        :func:`~glassnet.training.fit`); 0 (default) keeps the one-hot targets.
         """
         from ..optimizers import Optimizer, get_optimizer
 
@@ -304,7 +308,8 @@ class Classifier:
             history = fit(self.network, X, y, epochs=epochs, batch_size=batch_size,
                           optimizer=opt, validation_split=validation_split,
                           validation_data=validation_data, callbacks=cbs, seed=seed,
-                          progress=progress, augment=augment)
+                          progress=progress, augment=augment,
+                          label_smoothing=label_smoothing)
         except KeyboardInterrupt:
             if keeper is None or keeper.best_weights is None:
                 raise
@@ -325,6 +330,10 @@ class Classifier:
             "lr_schedule": schedule_info,
             "validation_split": float(validation_split) if validation_data is None else None,
             "augment": history.params.get("augment"),
+            "label_smoothing": history.params.get("label_smoothing", 0.0),
+            # BLAS threads: how many, why, and when the load made them change (epoch, n)
+            "threads": history.params.get("threads"),
+            "thread_changes": history.params.get("thread_changes"),
             "seed": history.params.get("seed"),
             "n_train": history.params.get("n_train"),
             "n_val": history.params.get("n_val"),

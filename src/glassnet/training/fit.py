@@ -218,6 +218,7 @@ def fit(
     progress: bool | Callback = True,
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray | None] | None = None,
     threads: int | str | None = "auto",
+    label_smoothing: float = 0.0,
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent; return the :class:`History`.
 
@@ -259,6 +260,12 @@ def fit(
         machine's load and a measurement, re-decided after every epoch (see
         :mod:`glassnet.threads`). Inside a :class:`~glassnet.threads.ThreadManager`
         (as ``glassnet train`` runs it), ``"auto"`` uses that one.
+    label_smoothing:
+        ε in [0, 1): train towards (1 − ε)·t + ε/K instead of the one-hot t (K
+        classes; a single sigmoid output counts K = 2), so the network is never
+        pushed to infinite confidence (Szegedy et al. 2016). For one-hot or 0/1
+        targets only. The training ``loss`` is then the loss against the smoothed
+        targets; validation always uses the true ones.
 
     Returns
     -------
@@ -286,8 +293,12 @@ def fit(
     from ..threads import ThreadManager, check_threads
 
     n_threads = check_threads(threads, "threads")
+    label_smoothing = _check_smoothing(label_smoothing)
     X = _as_inputs(X, net, "X")
     T, labels = prepare_targets(y, net, X.shape[0], "y")
+    if label_smoothing and labels is None:
+        raise GlassnetError("label_smoothing needs class labels or one-hot targets, "
+                            "not a regression target matrix")
 
     # ---- the validation set: held-out indices, or separate arrays
     X_val = T_val = labels_val = val_idx = None
@@ -304,6 +315,9 @@ def fit(
         X_val = np.take(X, val_idx, axis=0)
         T_val = np.take(T, val_idx, axis=0)
         labels_val = None if labels is None else labels[val_idx]
+    if label_smoothing:  # after the validation rows were taken: those keep the true targets
+        K_smooth = 2 if T.shape[1] == 1 else T.shape[1]
+        T = T * net.dtype.type(1 - label_smoothing) + net.dtype.type(label_smoothing / K_smooth)
     n_train = int(train_idx.shape[0])
     if n_train == 0:
         raise GlassnetError("no training rows left after the validation split")
@@ -320,6 +334,7 @@ def fit(
         "n_val": 0 if not has_val else int(X_val.shape[0]), "n_batches": n_batches,
         "metrics": metrics, "seed": seed, "architecture": _architecture(net),
         "optimizer": repr(opt), "augment": describe_augment(augment),
+        "label_smoothing": label_smoothing,
     }
     history.params = dict(state.params)
     history.validation_indices = val_idx  # rows of X held out (None: none, or validation_data)
@@ -347,7 +362,8 @@ def fit(
     own_threads = managed is None
     if own_threads:
         managed = ThreadManager(n_threads, shape=(batch_size, D, net.sizes[1]),
-                                dtype=net.dtype.name)
+                                dtype=net.dtype.name, sizes=net.sizes,
+                                optimizer=_optimizer_kind(opt))
     if display is not None:
         display.set_state(state)
     # overflow in a diverging run is detected (non-finite loss) and reported below, once
@@ -434,6 +450,21 @@ def fit(
 
 #: ``diverged_at`` batch marker: the weights were found non-finite after the last update
 _LAST_UPDATE = -1
+
+
+def _check_smoothing(value: Any) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value) and 0 <= value < 1
+    if not ok:
+        raise GlassnetError(f"label_smoothing must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _optimizer_kind(opt: Optimizer) -> str:
+    """The optimizer's name as ``get_optimizer`` knows it (for timing a scratch step)."""
+    if getattr(opt, "momentum", 0):
+        return "momentum"
+    return opt.name if opt.name in ("sgd", "adam") else "sgd"
 
 
 def _finite_weights(net: Network) -> bool:
