@@ -99,9 +99,12 @@ def test_augmentation_cost_counts():
 def test_plan_trains_with_momentum_unless_told():
     """Momentum, not Adam, from SHORT_BUDGET on (its update is three passes over the
     weights, Adam's ten), at the peak rate of BUDGET_LR scaled by √(batch / 128)."""
-    from glassnet.training.budget import BUDGET_LR, BUDGET_OPTIMIZER
-
-    from glassnet.training.budget import SHORT_BUDGET, SHORT_OPTIMIZER
+    from glassnet.training.budget import (
+        BUDGET_LR,
+        BUDGET_OPTIMIZER,
+        SHORT_BUDGET,
+        SHORT_OPTIMIZER,
+    )
 
     p = plan(600)
     assert p.optimizer == BUDGET_OPTIMIZER == "momentum"
