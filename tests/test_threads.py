@@ -284,3 +284,16 @@ def test_manager_with_sizes_measures_the_whole_step(monkeypatch):
                        sizes=(784, 128, 10), optimizer="sgd") as tm:
         assert tm.threads == 1  # two threads slower for the whole step: one
     assert asked == [((784, 128, 10), 128, "sgd", "float32")]
+
+
+def test_manager_falls_back_to_the_product_when_the_step_cannot_be_built(monkeypatch):
+    import glassnet.threads as th
+
+    def broken(*a, **k):
+        raise GlassnetError("unknown optimizer")
+
+    monkeypatch.setattr(th, "step_speedup", broken)
+    monkeypatch.setattr(th, "gemm_speedup", lambda *a, **k: 1.6)
+    with ThreadManager(n_cpus=2, meter=FakeMeter([0.0]), sizes=(784, 128, 10),
+                       optimizer="nonsense") as tm:
+        assert tm.threads == 2 and tm.speedup() == 1.6

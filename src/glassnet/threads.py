@@ -348,9 +348,14 @@ class ThreadManager:
         whole training step when the network's sizes are known, else of one product."""
         if self._speedup is None:
             if self.sizes is not None:
-                self._speedup = step_speedup(self.sizes, self.shape[0], self.optimizer,
-                                             self.dtype)
-            else:
+                try:
+                    self._speedup = step_speedup(self.sizes, self.shape[0], self.optimizer,
+                                                 self.dtype)
+                except (GlassnetError, MemoryError, ValueError):
+                    # a workload the scratch step cannot build (an optimizer name it
+                    # does not know, no memory for a second copy): time the product
+                    self._speedup = None
+            if self._speedup is None:
                 self._speedup = gemm_speedup(self.shape, self.dtype)
         return self._speedup
 
