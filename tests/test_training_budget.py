@@ -150,18 +150,20 @@ def test_time_budget_on_digits_sums_to_the_budget(tmp_path, capsys):
     assert model["training"]["time_budget"]["seconds"] == budget
     assert model["training"]["lr_schedule"] is None  # the budget's own clock schedule
     assert model["training"]["early_stopping"] == 0
-    # the clock ends the run, so every row trains: no validation set by default
-    assert all(r["val_loss"] is None for r in records)
+    # the contract's default validation split holds with a budget too
+    assert all(r["val_loss"] is not None for r in records)
     assert model["training"]["time_budget"]["optimizer"] == "adam"  # a short budget
 
 
-def test_time_budget_keeps_a_validation_set_when_asked(tmp_path, capsys):
+def test_time_budget_trains_on_every_row_when_asked(tmp_path, capsys):
     code = main(["train", "--dataset", "digits", "--time-budget", "1", "--quiet",
-                 "--validation-split", "0.2", "--out", str(tmp_path / "m"),
+                 "--validation-split", "0", "--out", str(tmp_path / "m"),
                  "--history", str(tmp_path / "h.jsonl")])
     assert code == 0, capsys.readouterr().err
     records = [json.loads(line) for line in (tmp_path / "h.jsonl").read_text().splitlines()]
-    assert all(r["val_loss"] is not None for r in records)
+    assert all(r["val_loss"] is None for r in records)
+    model = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert model["training"]["n_val"] == 0
 
 
 def test_time_budget_callback_in_fit_stops_mid_epoch():

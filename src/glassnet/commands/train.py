@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "mnist, shift:1 for fashion-mnist, none for digits)")
     p.add_argument("--validation-split", type=float, metavar="X",
                    help="fraction of the training set held out, seeded and stratified "
-                        "(default 0.1; 0 with --time-budget, where every row trains)")
+                        "(default 0.1)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of every random choice: init, shuffling, split (default 0)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
@@ -196,11 +196,6 @@ def _run(args: argparse.Namespace, threads) -> int:
         rec["validation_split"]
     if not (math.isfinite(split) and 0 <= split < 1):
         raise GlassnetError(f"--validation-split must be a number in [0, 1), got {split}")
-    if args.time_budget is not None and args.validation_split is None:
-        # the clock, not a validation score, ends a budget run (no early stopping, no
-        # best epoch to restore): every labelled row trains, unless the user asks for a
-        # held-out set to watch
-        split = 0.0
     patience = args.early_stopping if args.early_stopping is not None else rec["early_stopping"]
     if patience < 0:
         raise GlassnetError(f"--early-stopping must be 0 (off) or a patience >= 1, got {patience}")
