@@ -95,3 +95,10 @@ def test_cli_records_it_and_refuses_bad_values(tmp_path, capsys):
     code, _, err = run(["train", "--dataset", "digits", "--epochs", "1", "--quiet",
                         "--label-smoothing", "1", "--out", str(tmp_path / "n")], capsys)
     assert code == 2 and "--label-smoothing" in err and not (tmp_path / "n").exists()
+
+
+def test_the_progress_display_says_so(tmp_path, capsys):
+    code, _, err = run(["train", "--dataset", "digits", "--epochs", "1",
+                        "--label-smoothing", "0.05", "--out", str(tmp_path / "m")], capsys)
+    assert code == 0, err
+    assert "label smoothing 0.05" in err.splitlines()[0]

@@ -66,7 +66,9 @@ class EpochProgress(Callback):
         print(f"training {p.get('architecture', '')} on {p['n_train']} samples{val}; "
               f"batch size {p['batch_size']}, up to {p['epochs']} epochs, "
               f"{p.get('optimizer', '')}"
-              + (f", augment {p['augment']}" if p.get("augment") else ""),
+              + (f", augment {p['augment']}" if p.get("augment") else "")
+              + (f", label smoothing {p['label_smoothing']:g}" if p.get("label_smoothing")
+                 else ""),
               file=self._out, flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
