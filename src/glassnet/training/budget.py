@@ -9,10 +9,17 @@ of training can buy, not a setting to tune. The library decides:
   enough epochs wins, preferring one with enough epochs for augmentation to
   pay (a short budget buys a small network several times, a long one a wide
   network with distortions);
+* **the optimizer**: SGD with momentum from ``SHORT_BUDGET`` seconds on (three
+  passes over the weights per step where Adam makes ten: more epochs for the
+  same accuracy per epoch), Adam below it (a few epochs, where Adam gets
+  further per epoch); see ``BUDGET_OPTIMIZER``;
 * **the schedule**, tied to the clock rather than to epochs: the learning
   rate warms up over the first 3 % of the budget, then follows a half cosine
   to zero exactly when the budget is spent (:class:`TimeBudget`), so the run
   ends on small steps whatever the machine's speed;
+* **label smoothing** (``BUDGET_LABEL_SMOOTHING``) when the plan expects
+  ``MIN_EPOCHS_SMOOTHING`` epochs or more, where the network comes to fit its
+  training rows;
 * **augmentation**, when the budget allows enough epochs for it to pay: a
   bank of precomputed elastic + affine displacement fields
   (:class:`~glassnet.training.augment.DistortionBank`) for digit-like images,
@@ -23,8 +30,8 @@ of training can buy, not a setting to tune. The library decides:
   ends the run.
 
 Options the user gives explicitly (``--hidden``, ``--batch-size``,
-``--optimizer``, ``--lr``, ``--augment``, ``--epochs``) still win; ``--epochs``
-then caps the run below the budget.
+``--optimizer``, ``--lr``, ``--augment``, ``--epochs``, ``--label-smoothing``)
+still win; ``--epochs`` then caps the run below the budget.
 
 Because the schedule follows the clock, two runs with the same seed on a
 busier or quieter machine take different numbers of steps: a time budget
