@@ -58,7 +58,7 @@ __all__ = [
     "FileReadError", "FileWriteError", "NonFiniteJSONError", "atomic_write_bytes",
     "atomic_write_text", "check_output_file", "refuse_overwriting_inputs", "refuse_same_outputs",
     "refuse_inside_model_folder", "check_outputs",
-    "dumps_json", "json_ready", "fsync_dir",
+    "dumps_json", "json_ready", "fsync_dir", "discard_temp",
     "open_input", "read_at_most", "read_bytes_capped", "read_text_capped", "describe_os_error",
     "load_npy_capped", "load_npz_capped",
 ]
@@ -349,10 +349,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, what: str = "out
                                 else "nothing was written")) from None
     finally:
         if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            discard_temp(tmp)
+
+
+def discard_temp(path: str | os.PathLike) -> None:
+    """Remove the temporary file of a write that did not finish, if it is there.
+
+    Called on the way out of a failed write: failing to remove it (already gone,
+    or the disk itself failing) must not hide the error being reported.
+    """
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _write_special(path: Path, data: bytes, what: str) -> None:

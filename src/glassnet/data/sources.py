@@ -42,6 +42,7 @@ import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..fileio import discard_temp
 from .errors import DataError
 
 __all__ = [
@@ -434,10 +435,7 @@ def _fetch(url: str, target: Path, expected: str, progress: bool, size: int) -> 
         raise _FetchError(f"{type(exc).__name__}: {exc}") from None
     finally:
         if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            discard_temp(tmp)
 
 
 # ------------------------------------------- MNIST files where Fashion-MNIST was meant
