@@ -297,3 +297,18 @@ def test_manager_falls_back_to_the_product_when_the_step_cannot_be_built(monkeyp
     with ThreadManager(n_cpus=2, meter=FakeMeter([0.0]), sizes=(784, 128, 10),
                        optimizer="nonsense") as tm:
         assert tm.threads == 2 and tm.speedup() == 1.6
+
+
+def test_manager_measures_only_once_it_knows_the_workload(monkeypatch):
+    """glassnet train enters before its data is loaded: the load alone decides then, and
+    the speed-up is measured once, for the network set_shape names."""
+    import glassnet.threads as th
+
+    asked = []
+    monkeypatch.setattr(th, "gemm_speedup", lambda *a, **k: pytest.fail("product timed"))
+    monkeypatch.setattr(th, "step_speedup",
+                        lambda sizes, batch, opt, dtype: asked.append(sizes) or 0.9)
+    with ThreadManager(n_cpus=2, meter=FakeMeter([0.0])) as tm:
+        assert tm.threads == 2 and asked == []
+        assert tm.set_shape((32, 64, 256), sizes=(64, 256, 10), optimizer="adam") == 1
+    assert asked == [(64, 256, 10)]

@@ -327,6 +327,7 @@ class ThreadManager:
         self.dtype = str(dtype)
         self.sizes = tuple(int(s) for s in sizes) if sizes is not None else None
         self.optimizer = str(optimizer)
+        self._workload_known = shape is not None or sizes is not None
         self.meter = meter
         self._speedup = speedup
         self.sample_seconds = sample_seconds
@@ -339,7 +340,9 @@ class ThreadManager:
         if self.requested is not None:
             return self.requested
         n = choose_threads(self.n_cpus, busy)
-        if n >= 2:
+        # the speed-up is measured for the run's own workload: until set_shape tells it
+        # (glassnet train enters before its data is loaded), the load alone decides
+        if n >= 2 and (self._workload_known or self._speedup is not None):
             n = choose_threads(self.n_cpus, busy, self.speedup())
         return n
 
@@ -428,6 +431,7 @@ class ThreadManager:
         if (shape, sizes, optimizer) != (self.shape, self.sizes, self.optimizer):
             self.shape, self.sizes, self.optimizer = shape, sizes, optimizer
             self._speedup = None
+        self._workload_known = True
         if self.requested is None and self.threads is not None:
             n = self._decide(self.busy_others)
             if n != self.threads:
